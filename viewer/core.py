@@ -1,0 +1,132 @@
+"""The viewer itself, independent of the web app: sources -> judge -> store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+
+from viewer import settings as settings_mod
+from viewer.message import Message, Validation
+from viewer.sns import build_message, from_sqs
+from viewer.sources.sqs import BOTO_CONFIG, QueueRef, SqsConsumer
+from viewer.specs.registry import SpecRegistry
+from viewer.store.memory import MemoryStore
+from viewer.validation import Judge
+
+log = logging.getLogger(__name__)
+
+
+class Viewer:
+    """Owns the spec registry, the judge, the store and the queue consumers."""
+
+    def __init__(self, config: dict[str, Any] | None = None, *,
+                 sqs_client: Any = None) -> None:
+        self.config = settings_mod.resolve(config) if config is None or \
+            "BUFFER_SIZE" not in config else dict(config)
+        self.registry = SpecRegistry()
+        self.judge = Judge(self.registry)
+        self.store = MemoryStore(self.config["BUFFER_SIZE"])
+        self.queues = [QueueRef.parse(q) for q in self.config["QUEUES"]]
+        self.embedded: Any = None
+        self.consumers: list[SqsConsumer] = []
+        self.counters: Counter[tuple[str, str]] = Counter()
+        self._sqs_client = sqs_client
+        self._started = False
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def embedded_mode(self) -> bool:
+        """True when the viewer runs its own local endpoint and demo traffic."""
+        return bool(self.config["EMBEDDED"]) or not self.queues
+
+    def start(self) -> None:
+        """Start the embedded endpoint (if any) and one consumer per queue. Idempotent."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            client = self._sqs_client
+            if self.embedded_mode and not self.queues:
+                from viewer.sources.embedded import Embedded
+
+                self.embedded = Embedded(rate=self.config["DEMO_RATE"])
+                self.queues = [self.embedded.start()]
+                client = client or self.embedded.sqs_client()
+            client = client or boto3.session.Session().client(
+                "sqs", config=BOTO_CONFIG,
+                region_name=boto3.session.Session().region_name or "eu-west-2")
+            for queue in self.queues:
+                consumer = SqsConsumer(client, queue, self.handle, on_error=self._count_error,
+                                       wait_seconds=self.config["SQS_WAIT_SECONDS"])
+                self.consumers.append(consumer)
+                consumer.start()
+
+    def stop(self, timeout: float = 25.0) -> None:
+        """Stop polling (unstored messages go back on their queue), then the embedded parts."""
+        for consumer in self.consumers:
+            consumer._stop.set()
+        for consumer in self.consumers:
+            consumer.stop(timeout)
+        if self.embedded is not None:
+            self.embedded.stop()
+
+    # -- the pipeline --------------------------------------------------------------------
+
+    def handle(self, sqs_message: dict[str, Any], label: str) -> bool:
+        """Judge and store one SQS message; False if the store could not take it."""
+        message = from_sqs(sqs_message, label, self.judge)
+        return self.accept(message)
+
+    def accept(self, message: Message) -> bool:
+        """Store a built message, counting it; False if the store refused it."""
+        try:
+            stored = self.store.put(message)
+        except Exception:  # a shared store may be down: leave the message on the queue
+            log.exception("store refused message %s", message.message_id)
+            return False
+        if stored is None:
+            self.counters[("duplicate", message.source)] += 1
+            log.info("duplicate message %s (%s) ignored", message.message_id,
+                     message.event_type)
+        else:
+            self.counters[("received", message.source)] += 1
+            log.info("stored message %s seq=%d type=%s status=%s", message.message_id,
+                     stored.seq, message.event_type, message.status)
+        return True
+
+    def ingest_text(self, raw: str, message_id: str, source: str = "test",
+                    attributes: dict[str, str] | None = None) -> Message | None:
+        """Store a message given as text (benchmarks and tests without SQS)."""
+        message = build_message(raw, message_id, source, attributes or {}, self.judge)
+        return self.store.put(message)
+
+    def _count_error(self, label: str, kind: str) -> None:
+        self.counters[("error:" + kind, label)] += 1
+
+    def rejudge(self, message: Message) -> Validation:
+        """A fresh verdict for a buffered message (after a spec reload)."""
+        from viewer import jsontext
+
+        parsed = jsontext.parse(message.raw)
+        body = parsed.value if parsed.error is None else None
+        return self.judge.judge(body, parsed.error, message.attributes.get("eventType"),
+                                parsed.warnings)
+
+    # -- health --------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """``{"status": UP|DOWN, "components": {...}}`` in the HMPPS style."""
+        components: dict[str, Any] = {}
+        for consumer in self.consumers:
+            detail = consumer.queue_health()
+            status = "UP" if detail["status"] in ("UP", "STARTING") else "DOWN"
+            components["queue-" + consumer.queue.label] = {"status": status, "details": detail}
+        components["store"] = {"status": "UP", "details": self.store.stats()}
+        down = any(c["status"] == "DOWN" for c in components.values())
+        return {"status": "DOWN" if down else "UP", "components": components}

@@ -1,0 +1,119 @@
+"""A local SQS + SNS endpoint on loopback (moto's server), run as a child process.
+
+``python -m viewer.sources.localsqs [--port N]`` serves it and prints ``READY <url>``;
+``LocalSqs`` starts and stops that child. Moto keeps every SNS notification it sent in
+memory; a trimmer thread drops old ones so the endpoint can run for a working day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import logging
+import threading
+from typing import IO
+
+KEEP_NOTIFICATIONS = 100
+
+
+class LocalSqs:
+    """The child process serving SQS and SNS on ``127.0.0.1``."""
+
+    def __init__(self, port: int = 0, startup_timeout: float = 30.0) -> None:
+        self.port = port
+        self.startup_timeout = startup_timeout
+        self.url: str | None = None
+        self._proc: subprocess.Popen[str] | None = None
+        self._output: list[str] = []
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> str:
+        """Start the server and return its URL once it answers."""
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "viewer.sources.localsqs", "--port", str(self.port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )
+        ready = threading.Event()
+        self._reader = threading.Thread(target=self._read, args=(self._proc.stdout, ready),
+                                        daemon=True, name="localsqs-output")
+        self._reader.start()
+        if not ready.wait(self.startup_timeout) or self.url is None:
+            self.stop()
+            raise RuntimeError("local SQS/SNS server did not start:\n" + "".join(self._output))
+        return self.url
+
+    def _read(self, stream: IO[str] | None, ready: threading.Event) -> None:
+        assert stream is not None
+        for line in stream:
+            if line.startswith("READY ") and self.url is None:
+                self.url = line.split()[1]
+                ready.set()
+            elif len(self._output) < 200:
+                self._output.append(line)
+        ready.set()
+
+    def stop(self) -> None:
+        """Stop the server."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if self._proc is not None and self._proc.stdout is not None:
+            if self._reader is not None:
+                self._reader.join(5)
+            self._proc.stdout.close()
+
+    @property
+    def output(self) -> str:
+        """What the server printed (for a failing test's report)."""
+        return "".join(self._output)
+
+
+def _trim_notifications(stop: threading.Event, keep: int, every: float) -> None:
+    from moto.sns.models import sns_backends
+
+    while not stop.wait(every):
+        for account in list(sns_backends.values()):
+            for backend in list(account.values()):
+                for topic in list(backend.topics.values()):
+                    sent = topic.sent_notifications
+                    if len(sent) > keep:
+                        del sent[: len(sent) - keep]
+
+
+def serve(port: int) -> None:
+    """Serve moto's SQS and SNS on loopback until killed."""
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    stop = threading.Event()
+    threading.Thread(target=_trim_notifications, args=(stop, KEEP_NOTIFICATIONS, 5.0),
+                     daemon=True).start()
+    print(f"READY http://127.0.0.1:{server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        stop.set()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry: ``--port``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    serve(args.port)
+
+
+if __name__ == "__main__":
+    main()

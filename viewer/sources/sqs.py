@@ -1,0 +1,258 @@
+"""The SQS consumer: long polls one queue, stores each message, then deletes it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+log = logging.getLogger(__name__)
+
+WAIT_SECONDS = 20
+BATCH = 10
+# The read timeout must outlast the long poll, or every empty poll would look like a failure.
+BOTO_CONFIG = Config(connect_timeout=5, read_timeout=WAIT_SECONDS + 10,
+                     retries={"mode": "standard", "max_attempts": 3})
+
+
+@dataclass
+class QueueRef:
+    """A queue to watch: its label (the message ``source``), name or URL, and DLQ name."""
+
+    label: str
+    name_or_url: str
+    dlq: str | None = None
+    topic_label: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> QueueRef:
+        """``name``, ``URL`` or ``label=name-or-URL``."""
+        label, sep, target = text.partition("=")
+        if sep and label and "/" not in label and ":" not in label:
+            return cls(label=label, name_or_url=target)
+        target = text
+        return cls(label=target.rstrip("/").rsplit("/", 1)[-1], name_or_url=target)
+
+
+class Backoff:
+    """Capped exponential backoff with full jitter."""
+
+    def __init__(self, base: float = 0.5, cap: float = 30.0,
+                 rand: Callable[[], float] = random.random) -> None:
+        self.base, self.cap, self.rand = base, cap, rand
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        """The next wait after a failure: random in [ceiling/2, ceiling], ceiling doubling."""
+        ceiling = min(self.cap, self.base * (2 ** self.failures))
+        self.failures += 1
+        return ceiling / 2 + self.rand() * ceiling / 2
+
+    def reset(self) -> None:
+        """Back to the start after a success."""
+        self.failures = 0
+
+
+@dataclass
+class ConsumerHealth:
+    """What the consumer knows of its own state, reported honestly."""
+
+    status: str = "STARTING"
+    reason: str | None = None
+    last_poll_at: float | None = None
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    delete_failures: int = 0
+    errors: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SqsConsumer:
+    """Polls one queue in a thread of its own until ``stop()``.
+
+    ``handle(sqs_message, label) -> bool`` stores one message; it returns False when the
+    store could not take it, and then the message is not deleted (SQS shows it again later).
+    """
+
+    def __init__(self, client: Any, queue: QueueRef, handle: Callable[[dict[str, Any], str],
+                 bool], *, wait_seconds: int = WAIT_SECONDS, backoff: Backoff | None = None,
+                 on_error: Callable[[str, str], None] | None = None) -> None:
+        self.client = client
+        self.queue = queue
+        self.handle = handle
+        self.wait_seconds = wait_seconds
+        self.backoff = backoff or Backoff()
+        self.on_error = on_error or (lambda _label, _kind: None)
+        self.health = ConsumerHealth()
+        self.queue_url: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pending: list[dict[str, Any]] = []  # received, not yet stored
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start polling in a daemon thread."""
+        self._thread = threading.Thread(target=self._run, name=f"sqs-{self.queue.label}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop polling (within the long-poll wait) and hand back unstored messages."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the polling thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def resolve_url(self) -> str:
+        """The queue URL (a name is looked up once)."""
+        if self.queue_url is None:
+            target = self.queue.name_or_url
+            if target.startswith(("http://", "https://")):
+                self.queue_url = target
+            else:
+                self.queue_url = self.client.get_queue_url(QueueName=target)["QueueUrl"]
+        return self.queue_url
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.poll_once()
+                    self.backoff.reset()
+                except (BotoCoreError, ClientError, OSError) as exc:
+                    self._failed(exc)
+        except Exception as exc:  # the thread must not die silently: say why in /health
+            log.exception("consumer %s died", self.queue.label)
+            self.health.status, self.health.reason = "DOWN", f"consumer died: {exc!r}"
+            raise
+        finally:
+            self._release_pending()
+            if self.health.status != "DOWN":
+                self.health.status, self.health.reason = "STOPPED", "stopped"
+
+    def _failed(self, exc: Exception) -> None:
+        kind = type(exc).__name__
+        if isinstance(exc, ClientError):
+            kind = exc.response.get("Error", {}).get("Code", kind)
+        self.health.errors += 1
+        self.health.status, self.health.reason = "DOWN", f"{kind}: {exc}"
+        self.on_error(self.queue.label, kind)
+        delay = self.backoff.next_delay()
+        log.warning("queue %s: %s; retrying in %.1fs", self.queue.label, kind, delay)
+        self._stop.wait(delay)
+
+    # -- one round -----------------------------------------------------------------------
+
+    def poll_once(self) -> int:
+        """One long poll: store each message, then delete the stored ones. Returns the count."""
+        url = self.resolve_url()
+        answer = self.client.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=self.wait_seconds,
+            MessageAttributeNames=["All"], AttributeNames=["All"],
+        )
+        self.health.last_poll_at = time.time()
+        self.health.status, self.health.reason = "UP", None
+        messages = answer.get("Messages", [])
+        if not messages:
+            return 0
+        self._pending = list(messages)
+        self.health.received += len(messages)
+        done: list[dict[str, Any]] = []
+        while self._pending:
+            if self._stop.is_set():
+                break  # the rest is made visible again by _release_pending
+            sqs_message = self._pending[0]
+            if not self.handle(sqs_message, self.queue.label):
+                break  # the store refused: leave this and the rest on the queue
+            self._pending.pop(0)
+            done.append(sqs_message)
+        self.health.stored += len(done)
+        self._delete(url, done)
+        if self._pending and not self._stop.is_set():
+            raise OSError("the store did not take a message; it stays on the queue")
+        return len(done)
+
+    def _delete(self, url: str, messages: list[dict[str, Any]]) -> None:
+        if not messages:
+            return
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                   for i, m in enumerate(messages)]
+        answer = self.client.delete_message_batch(QueueUrl=url, Entries=entries)
+        for failed in answer.get("Failed", []):
+            self.health.delete_failures += 1
+            self.on_error(self.queue.label, "DeleteFailed")
+            index = int(failed.get("Id", -1))
+            message_id = messages[index]["MessageId"] if 0 <= index < len(messages) else "?"
+            # The message will come back; the store's dedupe keeps it from showing twice.
+            log.warning("queue %s: delete failed for message %s: %s %s", self.queue.label,
+                        message_id, failed.get("Code"), failed.get("Message"))
+
+    def _release_pending(self) -> None:
+        """Make received-but-unstored messages visible again at once (visibility 0)."""
+        pending, self._pending = self._pending, []
+        if not pending or self.queue_url is None:
+            return
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                   for i, m in enumerate(pending)]
+        try:
+            self.client.change_message_visibility_batch(QueueUrl=self.queue_url,
+                                                        Entries=entries)
+            log.info("queue %s: released %d unstored messages", self.queue.label, len(entries))
+        except (BotoCoreError, ClientError, OSError) as exc:
+            log.warning("queue %s: could not release %d messages: %s", self.queue.label,
+                        len(entries), exc)
+
+    # -- health --------------------------------------------------------------------------
+
+    def queue_health(self) -> dict[str, Any]:
+        """Name, depth, in flight, and the DLQ's name and depth when there is one."""
+        out: dict[str, Any] = {"label": self.queue.label, "status": self.health.status,
+                               "received": self.health.received,
+                               "deleteFailures": self.health.delete_failures}
+        if self.health.reason:
+            out["reason"] = self.health.reason
+        if not self.alive and self.health.status not in ("STOPPED",):
+            out["status"], out["reason"] = "DOWN", self.health.reason or "consumer not running"
+        try:
+            url = self.resolve_url()
+            attrs = self.client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])[
+                "Attributes"]
+            out["queueName"] = url.rstrip("/").rsplit("/", 1)[-1]
+            out["messagesOnQueue"] = int(attrs.get("ApproximateNumberOfMessages", 0))
+            out["messagesInFlight"] = int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
+            dlq = self.queue.dlq or _dlq_name(attrs.get("RedrivePolicy"))
+            if dlq:
+                out["dlqName"] = dlq
+                dlq_url = self.client.get_queue_url(QueueName=dlq)["QueueUrl"]
+                dlq_attrs = self.client.get_queue_attributes(
+                    QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
+                out["dlqDepth"] = int(dlq_attrs["Attributes"].get(
+                    "ApproximateNumberOfMessages", 0))
+        except (BotoCoreError, ClientError, OSError) as exc:
+            out["status"], out["reason"] = "DOWN", f"cannot reach queue: {exc}"
+        return out
+
+
+def _dlq_name(redrive_policy: str | None) -> str | None:
+    if not redrive_policy:
+        return None
+    try:
+        arn = json.loads(redrive_policy).get("deadLetterTargetArn", "")
+    except ValueError:
+        return None
+    return arn.rsplit(":", 1)[-1] or None
+

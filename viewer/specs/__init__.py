@@ -1,0 +1,1 @@
+"""The event spec registry: loading, indexing, linting and drafting AsyncAPI message specs."""

@@ -1,0 +1,3 @@
+"""The spec subcommands: ``validate``, ``lint-specs`` and ``draft-spec``."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Where messages are kept: in memory, or in Redis shared by replicas."""

@@ -1,0 +1,202 @@
+"""Compiled JSON Schema validators and the verdict on a message (envelope, then its spec).
+
+jsonschema-rs is the engine (compiled once per schema, exact instance and schema paths);
+the ``jsonschema`` package checks schemas themselves and is the fallback engine for a
+schema jsonschema-rs cannot compile. Views and the websocket never import either.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import jsonschema_rs
+
+from viewer.message import INVALID, UNKNOWN, UNPARSEABLE, VALID, Validation
+from viewer.resources import resource_path
+
+if TYPE_CHECKING:
+    from viewer.specs.registry import Spec, SpecRegistry
+
+MAX_ERROR_MESSAGE = 300
+MAX_ERRORS = 50
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
+    r"([Zz]|[+-](\d{2}):(\d{2}))\Z"
+)
+
+
+def is_rfc3339(value: object) -> bool:
+    """True for an RFC 3339 ``date-time`` (offset required); non-strings pass, as in JSON Schema."""
+    if not isinstance(value, str):
+        return True
+    m = _RFC3339.match(value)
+    if not m:
+        return False
+    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    if hour > 23 or minute > 59 or second > 60:  # 60: a leap second is allowed
+        return False
+    if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
+        return False
+    return True
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
+    checker = jsonschema.FormatChecker(formats=list(checker.checkers))
+    checker.checkers["date-time"] = (is_rfc3339, ())
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
+
+def pointer(parts: Iterable[Any]) -> str:
+    """An RFC 6901 JSON pointer from path parts."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_MESSAGE else text[: MAX_ERROR_MESSAGE - 1] + "…"
+
+
+class CompiledSchema:
+    """One JSON Schema (draft-07), compiled once and reused for every message."""
+
+    def __init__(self, schema: Any, label: str) -> None:
+        self.schema = schema
+        self.label = label  # "envelope" or "spec": the ``schema`` member of its errors
+        self.engine = "jsonschema-rs"
+        self.compile_error: str | None = None
+        self._rs: Any = None
+        self._py: jsonschema.Draft7Validator | None = None
+        try:
+            self._rs = jsonschema_rs.Draft7Validator(
+                schema, validate_formats=True, ignore_unknown_formats=True,
+                formats={"date-time": is_rfc3339},
+            )
+        except Exception as exc:  # a regex or $ref jsonschema-rs refuses: use the reference engine
+            self.compile_error = str(exc)
+            self.engine = "jsonschema"
+            self._py = jsonschema.Draft7Validator(schema, format_checker=FORMAT_CHECKER)
+
+    def is_valid(self, instance: Any) -> bool:
+        """Whether ``instance`` passes."""
+        if self._rs is not None:
+            return self._rs.is_valid(instance)
+        return not self.errors(instance)
+
+    def errors(self, instance: Any) -> list[dict[str, Any]]:
+        """Every error as ``{schema, pointer, message, keyword, schemaPath}``."""
+        if self._rs is not None:
+            if self._rs.is_valid(instance):
+                return []
+            out = []
+            for e in self._rs.iter_errors(instance):
+                out.extend(self._from_rs(e))
+                if len(out) >= MAX_ERRORS:
+                    break
+            return out
+        assert self._py is not None
+        out = []
+        try:
+            for e in self._py.iter_errors(instance):
+                out.extend(self._from_py(e, instance))
+                if len(out) >= MAX_ERRORS:
+                    break
+        except RecursionError:
+            out.append(self._error("", "too deeply nested to validate", "maxDepth", ""))
+        return out
+
+    def _error(self, ptr: str, message: str, keyword: str, schema_path: str) -> dict[str, Any]:
+        return {"schema": self.label, "pointer": ptr, "message": _short(message),
+                "keyword": keyword, "schemaPath": schema_path}
+
+    def _from_rs(self, e: Any) -> list[dict[str, Any]]:
+        path = list(e.instance_path)
+        spath = list(e.schema_path)
+        keyword = str(spath[-1]) if spath else ""
+        kind = e.kind
+        if keyword == "required":
+            # Point where the missing member should be (contract: "/version").
+            name = kind.property
+            return [self._error(pointer([*path, name]), f"{name!r} is a required property",
+                                keyword, pointer(spath))]
+        if keyword == "additionalProperties" and getattr(kind, "unexpected", None):
+            return [self._error(pointer([*path, name]),
+                                f"{name!r} is not allowed (additionalProperties)",
+                                keyword, pointer(spath)) for name in kind.unexpected]
+        return [self._error(pointer(path), e.message, keyword, pointer(spath))]
+
+    def _from_py(self, e: jsonschema.ValidationError, root: Any) -> list[dict[str, Any]]:
+        path = list(e.absolute_path)
+        spath = list(e.absolute_schema_path)
+        keyword = str(e.validator)
+        if keyword == "required" and isinstance(e.instance, dict):
+            missing = [n for n in e.validator_value if n not in e.instance]
+            name = next((n for n in missing if repr(n) in e.message), missing[:1] or [""])
+            name = name if isinstance(name, str) else name[0]
+            return [self._error(pointer([*path, name]), e.message, keyword, pointer(spath))]
+        return [self._error(pointer(path), e.message, keyword, pointer(spath))]
+
+
+@cache
+def envelope_schema() -> dict[str, Any]:
+    """The envelope contract, ``schema/hmpps-domain-event.json``."""
+    with open(resource_path("schema", "hmpps-domain-event.json"), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+class Judge:
+    """Gives every message its verdict: envelope first, then the spec of its event type."""
+
+    def __init__(self, registry: SpecRegistry | None = None,
+                 envelope: dict[str, Any] | None = None) -> None:
+        self.envelope = CompiledSchema(envelope or envelope_schema(), "envelope")
+        self.registry = registry
+
+    def spec_for(self, body: Any, attribute_type: str | None) -> Spec | None:
+        """The spec registered for the body's ``eventType``, else the attribute's."""
+        if self.registry is None:
+            return None
+        body_type = body.get("eventType") if isinstance(body, dict) else None
+        for event_type in (body_type, attribute_type):
+            if isinstance(event_type, str):
+                spec = self.registry.lookup(event_type)
+                if spec is not None:
+                    return spec
+        return None
+
+    def judge(self, body: Any, parse_error: str | None, attribute_type: str | None,
+              warnings: tuple[str, ...] = ()) -> Validation:
+        """The verdict on a parsed body (``parse_error`` set when the text was not JSON)."""
+        if parse_error is not None:
+            return Validation(UNPARSEABLE, ({
+                "schema": "envelope", "pointer": "", "message": _short(parse_error),
+                "keyword": "json", "schemaPath": ""},), None, warnings)
+        spec = self.spec_for(body, attribute_type)
+        errors = self.envelope.errors(body)
+        spec_info = None
+        if spec is not None:
+            errors += spec.validator.errors(body)
+            spec_info = spec.describe()
+            for error in errors:
+                if spec.is_fault(error):
+                    error["specFault"] = True
+        if errors:
+            status = INVALID
+        elif spec is None and self.registry is not None and self.registry.loaded:
+            status = UNKNOWN
+        else:
+            status = VALID
+        return Validation(status, tuple(errors), spec_info, warnings)
