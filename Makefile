@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench bench-quick wheel clean
+.PHONY: run test test-fast lint bench bench-quick wheel docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+## Regenerate the settings table in docs/settings.md from viewer/settings.py.
+docs: $(STAMP)
+	$(BIN)/python -m viewer.docs
 
 wheel: $(STAMP)
 	$(BIN)/python -m build --wheel --outdir dist .

@@ -181,3 +181,76 @@ def live(app_factory: Callable[..., Any]) -> Iterator[Callable[..., LiveServer]]
     yield serve
     for server in servers:
         server.stop()
+
+
+class ViewerProcess:
+    """``python -m viewer ...`` in a child process; ``url`` once it prints where it listens."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None,
+                 timeout: float = 60.0) -> None:
+        import os
+        import subprocess
+        import sys
+
+        full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+        self.proc = subprocess.Popen([sys.executable, "-m", "viewer", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=full_env)
+        self.lines: list[str] = []
+        self.url: str | None = None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        wait_until(lambda: self.url or self.proc.poll() is not None, timeout=timeout,
+                   message="the viewer to print its URL")
+        if self.url is None:
+            raise AssertionError("viewer exited early:\n" + self.output)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if self.url is None and line.startswith("events-viewer ") and " on http" in line:
+                self.url = line.split(" on ", 1)[1].split()[0].rstrip("/")
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self, sig: int | None = None, timeout: float = 30.0) -> int:
+        import signal as signal_mod
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or signal_mod.SIGTERM)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"viewer did not exit within {timeout}s:\n{self.output}")
+        self._reader.join(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return code
+
+
+@pytest.fixture
+def viewer_process() -> Iterator[Callable[..., ViewerProcess]]:
+    """Start viewer child processes; any still running are killed at the end."""
+    procs: list[ViewerProcess] = []
+
+    def start(args: list[str], env: dict[str, str] | None = None) -> ViewerProcess:
+        proc = ViewerProcess(args, env)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.proc.poll() is None:
+            proc.stop(timeout=30)
+
+
+def aws_env(local_sqs: LocalSqs) -> dict[str, str]:
+    """Environment that points boto3's standard chain at the local server."""
+    return {"AWS_ENDPOINT_URL": str(local_sqs.url), "AWS_REGION": "eu-west-2",
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}

@@ -132,3 +132,17 @@ def resolve(config: Mapping[str, Any] | None = None,
     values.update(from_environ(os.environ if environ is None else environ))
     values.update(config or {})
     return values
+
+
+def markdown_table() -> str:
+    """The settings as the Markdown table in ``docs/settings.md``."""
+    rows = ["| flag | environment | default | what |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        flag = s.flag + (" (repeatable)" if s.repeatable else "")
+        default = ", ".join(s.default) if isinstance(s.default, list) else s.default
+        rows.append(f"| `{flag}` | `{s.env}` | `{default!s}` | {s.help} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

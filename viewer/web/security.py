@@ -8,7 +8,7 @@ from flask import Flask, Response, abort, current_app, request
 
 
 def _ws_origin() -> str:
-    scheme = "wss" if request.scheme == "https" else "ws"
+    scheme = "wss" if request.scheme in ("https", "wss") else "ws"
     return f"{scheme}://{request.host}"
 
 
@@ -30,9 +30,14 @@ def origin_allowed(origin: str | None) -> bool:
     """The page's own origin, or one configured with ``--allowed-origin``."""
     if not origin:
         return False
-    own = f"{request.scheme}://{request.host}"
-    allowed = {own.lower(), *(o.rstrip("/").lower()
-                              for o in current_app.config["ALLOWED_ORIGINS"])}
+    # Werkzeug reports a websocket handshake's scheme as ws/wss; the page's origin is http(s).
+    scheme = {"ws": "http", "wss": "https"}.get(request.scheme, request.scheme)
+    own = {f"{scheme}://{request.host}".lower()}
+    port = request.environ.get("SERVER_PORT")
+    if port and not request.host.rsplit("]", 1)[-1].count(":"):
+        # Some clients send Host without the port; the origin always names it.
+        own.add(f"{scheme}://{request.host}:{port}".lower())
+    allowed = own | {o.rstrip("/").lower() for o in current_app.config["ALLOWED_ORIGINS"]}
     parts = urlsplit(origin)
     return f"{parts.scheme}://{parts.netloc}".lower() in allowed
 
