@@ -8,9 +8,15 @@ from typing import Any
 
 import orjson
 
+# RFC 8259 section 9 lets a parser limit nesting. Ours is below the 255 levels orjson can
+# serialise and jsonschema-rs can take, so a deep message is flagged, never a crash.
+MAX_DEPTH = 200
+
 # A key is a string closed by an unescaped quote and followed by a colon; nothing else in
 # JSON text is. Counting them is the cheap proof that no object repeats a key.
 _KEY = re.compile(r'(?<!\\)"\s*:')
+# A key with space before its colon; without one, str.count can do the counting.
+_SPACED_KEY = re.compile(r'"\s+:')
 
 
 class ParseResult:
@@ -28,7 +34,7 @@ class ParseResult:
 def parse(raw: str) -> ParseResult:
     """Parse ``raw`` as strict JSON: no BOM, NaN, comments, lone surrogates or control chars.
 
-    Nesting deeper than 1,024 levels is refused (flagged, never a RecursionError).
+    Nesting deeper than ``MAX_DEPTH`` levels is refused (flagged, never a RecursionError).
     Duplicate keys are accepted (the last wins, as browsers do) and reported as warnings.
     """
     try:
@@ -37,6 +43,9 @@ def parse(raw: str) -> ParseResult:
         return ParseResult(error=_explain(str(exc)))
     except (RecursionError, MemoryError) as exc:  # defensive: orjson caps depth itself
         return ParseResult(error=f"not parsed: {type(exc).__name__}")
+    # Counting brackets is a cheap bound: only a text with many can nest deeply.
+    if raw.count("[") + raw.count("{") > MAX_DEPTH and depth(value) > MAX_DEPTH:
+        return ParseResult(error=f"nesting deeper than {MAX_DEPTH} levels (not parsed further)")
     if isinstance(value, dict | list) and _may_repeat_keys(raw, value):
         duplicates = find_duplicate_keys(raw)
         if duplicates:
@@ -46,9 +55,27 @@ def parse(raw: str) -> ParseResult:
     return ParseResult(value)
 
 
+def depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children
+                     if isinstance(child, dict | list | tuple))
+    return deepest
+
+
 def _explain(message: str) -> str:
-    if "depth limit" in message:
-        return "nesting deeper than 1024 levels: " + message
+    if "depth limit" in message or "recursion limit" in message.lower():
+        return f"nesting deeper than {MAX_DEPTH} levels (not parsed further): " + message
     if "BOM" in message:
         return "starts with a byte order mark (not allowed in JSON): " + message
     return message
@@ -70,6 +97,13 @@ def _count_keys(value: Any) -> int:
 def _may_repeat_keys(raw: str, value: Any) -> bool:
     if "\\" in raw:
         return True  # escapes can hide or fake a key's closing quote: check properly
+    if _SPACED_KEY.search(raw) is None:
+        # The common, compact case, all in C: without escapes no string holds a quote, so
+        # every '":' closes a key, in the text and in the value re-serialised (one per key).
+        try:
+            return raw.count('":') != orjson.dumps(value).count(b'":')
+        except orjson.JSONEncodeError:
+            pass  # a value orjson will not write back: count the slow way
     return len(_KEY.findall(raw)) != _count_keys(value)
 
 

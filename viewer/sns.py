@@ -12,6 +12,8 @@ from viewer.validation import Judge
 
 # Envelope members kept for display; Message is the payload itself, Signature is noise.
 _ENVELOPE_SKIP = {"Message", "Signature"}
+# SNS envelope members are strings or flat maps; anything nested deeper is not shown.
+_ENVELOPE_DEPTH = 8
 # additionalInformation members that name a person, as HMPPS events commonly carry them.
 _PERSON_KEYS = {"nomsNumber": "NOMS", "crn": "CRN", "prisonerNumber": "NOMS",
                 "prisonerId": "NOMS", "offenderNo": "NOMS"}
@@ -29,21 +31,36 @@ def unwrap(body: str, sqs_message_id: str,
     envelope = _sns_envelope(body)
     if envelope is not None:
         attributes = {}
-        for name, attr in (envelope.get("MessageAttributes") or {}).items():
+        given = envelope.get("MessageAttributes")
+        # Anyone can publish to the topic: attributes of the wrong shape are skipped, not fatal.
+        for name, attr in (given.items() if isinstance(given, dict) else ()):
             if isinstance(attr, dict) and "Value" in attr:
-                attributes[str(name)] = str(attr["Value"])
+                attributes[str(name)] = _text(attr["Value"])
         message_id = envelope.get("MessageId")
         published = envelope.get("Timestamp")
-        kept = {k: v for k, v in envelope.items() if k not in _ENVELOPE_SKIP}
+        kept = {k: (v if jsontext.depth(v) <= _ENVELOPE_DEPTH else "(too deeply nested)")
+                for k, v in envelope.items() if k not in _ENVELOPE_SKIP}
         return (envelope["Message"], str(message_id) if message_id else sqs_message_id,
                 published if isinstance(published, str) else None, attributes, kept)
     attributes = {}
-    for name, attr in (sqs_attributes or {}).items():
+    for name, attr in (sqs_attributes.items() if isinstance(sqs_attributes, dict) else ()):
         if isinstance(attr, dict):
             value = attr.get("StringValue", attr.get("BinaryValue"))
             if value is not None:
                 attributes[str(name)] = value if isinstance(value, str) else repr(value)
     return body, sqs_message_id, None, attributes, None
+
+
+def _text(value: Any) -> str:
+    """An attribute value as text: strings as they are, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if jsontext.depth(value) > _ENVELOPE_DEPTH:
+        return "(too deeply nested)"
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, ValueError):  # not JSON-serialisable: name the type only
+        return f"({type(value).__name__})"
 
 
 def _sns_envelope(body: str) -> dict[str, Any] | None:
