@@ -98,7 +98,8 @@ class Hub:
         """Apply a subscribe frame: reset the client's view, then stream new matches."""
         if not isinstance(payload, dict):
             raise FilterError("subscribe: payload must be an object")
-        raw_filter = payload.get("filter") or {}
+        raw_filter = payload.get("filter")
+        raw_filter = {} if raw_filter is None else raw_filter
         if not isinstance(raw_filter, dict):
             raise FilterError("subscribe: filter must be an object")
         flt = parse_filter(raw_filter)
@@ -178,6 +179,10 @@ def _reader(ws: Any, hub: Hub, client: Client, done: threading.Event) -> None:
                     raise FilterError(f"unknown frame type {message.get('type')!r}")
             except (orjson.JSONDecodeError, FilterError) as exc:
                 client.offer(frame("error", {"message": str(exc)}))
+            except Exception as exc:  # one bad frame must not end the connection
+                log.warning("websocket frame refused: %s", type(exc).__name__)
+                client.offer(frame("error", {"message": f"frame not understood: "
+                                                        f"{type(exc).__name__}"}))
     except ConnectionClosed:
         pass
     except Exception:
@@ -213,7 +218,7 @@ def websocket(ws: Any) -> None:
         hub.disconnect(client)
         try:
             ws.close()
-        except Exception:  # already closed by the peer
+        except Exception:  # noqa: S110 - already closed by the peer
             pass
 
 
