@@ -254,3 +254,72 @@ def aws_env(local_sqs: LocalSqs) -> dict[str, str]:
     """Environment that points boto3's standard chain at the local server."""
     return {"AWS_ENDPOINT_URL": str(local_sqs.url), "AWS_REGION": "eu-west-2",
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class RedisServer:
+    """A real ``redis-server`` on a free loopback port, no persistence; can be restarted."""
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: Any = None
+
+    def start(self) -> RedisServer:
+        import subprocess
+
+        import redis
+
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, socket_timeout=1)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+        wait_until(answers, timeout=15, message="redis-server to answer")
+        client.close()
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def _redis_available() -> None:
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real redis-server for the session (skipped only where it is not installed)."""
+    _redis_available()
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A store URL on the session's Redis with keys of this test's own."""
+    return f"{redis_server.url}?prefix=t-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to stop and restart."""
+    _redis_available()
+    server = RedisServer().start()
+    yield server
+    server.stop()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from typing import Any
 
 import boto3
 
+from viewer import hmpps
 from viewer import settings as settings_mod
 from viewer.message import Message, Validation
 from viewer.sns import build_message, from_sqs
 from viewer.sources.sqs import BOTO_CONFIG, QueueRef, SqsConsumer
 from viewer.specs.registry import SpecRegistry
+from viewer.specs.service import SpecService
+from viewer.store import open_store
 from viewer.store.memory import MemoryStore
 from viewer.validation import Judge
 
@@ -29,11 +33,18 @@ class Viewer:
             "BUFFER_SIZE" not in config else dict(config)
         self.registry = SpecRegistry()
         self.judge = Judge(self.registry)
+        self.specs = SpecService(self)  # loads on start(), reloads on change
         self.store = MemoryStore(self.config["BUFFER_SIZE"])
-        self.queues = [QueueRef.parse(q) for q in self.config["QUEUES"]]
+        # HMPPS_SQS_* (read from HMPPS_ENV when given, so tests need not touch os.environ).
+        self.hmpps = hmpps.load(self.config.get("HMPPS_ENV", os.environ))
+        self.queues = [QueueRef.parse(q) for q in self.config["QUEUES"]] + self.hmpps.queues
+        # A shared store (Redis) journals messages; self.store stays the local queryable view.
+        self.journal = open_store(self.config.get("STORE", "memory"), self.store,
+                                  ttl=self.config.get("STORE_TTL", 24 * 3600))
         self.embedded: Any = None
         self.consumers: list[SqsConsumer] = []
         self.counters: Counter[tuple[str, str]] = Counter()
+        self.received: Counter[tuple[str, str | None, str]] = Counter()  # source, type, status
         self._sqs_client = sqs_client
         self._started = False
         self._lock = threading.Lock()
@@ -50,6 +61,7 @@ class Viewer:
         with self._lock:
             if self._started:
                 return
+            self.specs.start()  # before any traffic, so every message meets its spec
             self._started = True
             client = self._sqs_client
             if self.embedded_mode and not self.queues:
@@ -58,9 +70,15 @@ class Viewer:
                 self.embedded = Embedded(rate=self.config["DEMO_RATE"])
                 self.queues = [self.embedded.start()]
                 client = client or self.embedded.sqs_client()
+            if client is None and self.hmpps.configured:
+                client = self.hmpps.client("sqs", BOTO_CONFIG)
             client = client or boto3.session.Session().client(
                 "sqs", config=BOTO_CONFIG,
                 region_name=boto3.session.Session().region_name or "eu-west-2")
+            if self.embedded is None:  # a queue that does not exist is a start-up error
+                hmpps.check_queues(client, self.queues, self.hmpps.variables)
+            if self.journal is not None:
+                self.journal.start()
             for queue in self.queues:
                 consumer = SqsConsumer(client, queue, self.handle, on_error=self._count_error,
                                        wait_seconds=self.config["SQS_WAIT_SECONDS"])
@@ -69,12 +87,15 @@ class Viewer:
 
     def stop(self, timeout: float = 25.0) -> None:
         """Stop polling (unstored messages go back on their queue), then the embedded parts."""
+        self.specs.stop()
         for consumer in self.consumers:
             consumer._stop.set()
         for consumer in self.consumers:
             consumer.stop(timeout)
         if self.embedded is not None:
             self.embedded.stop()
+        if self.journal is not None:
+            self.journal.stop()
 
     # -- the pipeline --------------------------------------------------------------------
 
@@ -86,7 +107,7 @@ class Viewer:
     def accept(self, message: Message) -> bool:
         """Store a built message, counting it; False if the store refused it."""
         try:
-            stored = self.store.put(message)
+            stored = (self.journal or self.store).put(message)
         except Exception:  # a shared store may be down: leave the message on the queue
             log.exception("store refused message %s", message.message_id)
             return False
@@ -96,6 +117,7 @@ class Viewer:
                      message.event_type)
         else:
             self.counters[("received", message.source)] += 1
+            self.received[(message.source, message.event_type, message.status)] += 1
             log.info("stored message %s seq=%d type=%s status=%s", message.message_id,
                      stored.seq, message.event_type, message.status)
         return True
@@ -104,7 +126,7 @@ class Viewer:
                     attributes: dict[str, str] | None = None) -> Message | None:
         """Store a message given as text (benchmarks and tests without SQS)."""
         message = build_message(raw, message_id, source, attributes or {}, self.judge)
-        return self.store.put(message)
+        return (self.journal or self.store).put(message)
 
     def _count_error(self, label: str, kind: str) -> None:
         self.counters[("error:" + kind, label)] += 1
@@ -127,6 +149,8 @@ class Viewer:
             detail = consumer.queue_health()
             status = "UP" if detail["status"] in ("UP", "STARTING") else "DOWN"
             components["queue-" + consumer.queue.label] = {"status": status, "details": detail}
-        components["store"] = {"status": "UP", "details": self.store.stats()}
+        components["specs"] = self.specs.health()
+        components["store"] = (self.journal.health() if self.journal is not None
+                               else {"status": "UP", "details": self.store.stats()})
         down = any(c["status"] == "DOWN" for c in components.values())
         return {"status": "DOWN" if down else "UP", "components": components}
