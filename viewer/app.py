@@ -26,11 +26,12 @@ def create_app(config: dict[str, Any] | None = None, viewer: Viewer | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["viewer"] = viewer or Viewer(values)
 
-    from viewer.web import api, health, overview, pages, security, stream
+    from viewer.web import api, health, overview, pages, security, specs_api, stream
 
     security.init_app(app)
     health.init_app(app)
     api.init_app(app)
+    specs_api.init_app(app)
     pages.init_app(app)
     stream.init_app(app)
     overview.init_app(app)
