@@ -116,6 +116,36 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_hash_password(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of stdin (for scripts)")
+
+
+SUBCOMMANDS["hash-password"] = (
+    "print a password hash for VIEWER_AUTH_BASIC_HASH (basic auth)", _configure_hash_password)
+
+
+@command("hash-password")
+def hash_password(args: argparse.Namespace) -> int:
+    """Prompt for a password (or read stdin) and print its Werkzeug hash."""
+    import getpass
+
+    from viewer.web.auth import hash_password as make_hash
+
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("events-viewer: the passwords differ", file=sys.stderr)
+            return 2
+    if not password:
+        print("events-viewer: an empty password is not allowed", file=sys.stderr)
+        return 2
+    print(make_hash(password))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``events-viewer`` script."""
     import viewer.specs.cli  # noqa: F401 - registers validate, lint-specs, draft-spec

@@ -1,4 +1,4 @@
-"""Security headers on every response, and the websocket's Origin check."""
+"""Security headers on every response, the websocket's Origin check, and auth (auth.py)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,9 @@ def check_ws_origin() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the headers and the Origin check."""
+    """Register authentication (first), the Origin check and the headers."""
+    from viewer.web import auth
+
+    auth.init_app(app)
     app.after_request(add_headers)
     app.before_request(check_ws_origin)
