@@ -35,6 +35,9 @@ def create_app(config: dict[str, Any] | None = None, viewer: Viewer | None = Non
     pages.init_app(app)
     stream.init_app(app)
     overview.init_app(app)
+    from viewer.web import metrics
+
+    metrics.init_app(app)
     return app
 
 
