@@ -1,84 +1,414 @@
-// First page: a live list over the websocket, three filters, and one message's detail.
-const rows = document.getElementById("rows");
-const connection = document.getElementById("connection");
-const form = document.getElementById("filters");
-const messages = new Map();
+// The live view: wires the stream, the list, the filters, the detail and the overview.
 
-function filterFromForm() {
-  const filter = {};
-  for (const name of ["eventType", "status", "q"]) {
-    const value = form.elements[name].value.trim();
-    if (value) filter[name] = value;
-  }
-  return filter;
-}
+import { Detail } from "./js/detail.js";
+import { byId, h } from "./js/dom.js";
+import { numberFmt } from "./js/format.js";
+import { bindKeys } from "./js/keys.js";
+import { VirtualList } from "./js/list.js";
+import { CAPACITY, Model } from "./js/model.js";
+import { drawRate, rateTitle, TypePanel } from "./js/overview.js";
+import { SavedFilters } from "./js/saved.js";
+import { Stream } from "./js/stream.js";
+import { bindTheme } from "./js/theme.js";
+import { emptyFilter, filterObject, filterParams, readState, sameFilter, toSearch, writeState } from "./js/urlstate.js";
 
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
+const STATUSES = [["valid", "valid"], ["invalid", "invalid"], ["specFault", "spec fault"], ["unknown", "unknown"], ["unparseable", "unparseable"]];
+const WINDOWS = { "5m": 5, "15m": 15, "1h": 60, "6h": 360, "24h": 1440 };
+const OVERVIEW_EVERY = 5000;
 
-function row(m) {
-  const tr = document.createElement("tr");
-  tr.dataset.seq = String(m.seq);
-  tr.append(
-    cell(new Date(m.receivedAt).toLocaleTimeString()),
-    cell(m.eventType ?? "(none)"),
-    cell(m.source),
-    cell((m.identifiers || []).map((i) => `${i.type} ${i.value}`).join(", ")),
-    cell(m.validation.status, `badge ${m.validation.status}`),
-  );
-  tr.addEventListener("click", () => show(m.seq));
-  return tr;
-}
+const app = {
+  config: { hideEventTypes: [], sources: [] },
+  state: { filter: emptyFilter(), seq: null },
+  model: new Model(),
+  inbox: [],
+  flushing: false,
+  follow: true,
+  loadingOlder: false,
+  overview: null,
+  overviewTimer: 0,
+};
 
-async function show(seq) {
-  const m = await (await fetch(`/api/messages/${seq}`)).json();
-  document.getElementById("detail").hidden = false;
-  document.getElementById("detail-title").textContent = `${m.eventType ?? "(no event type)"} #${m.seq}`;
-  const errors = document.getElementById("detail-errors");
-  errors.replaceChildren(...m.validation.errors.map((e) => {
-    const li = document.createElement("li");
-    li.textContent = `${e.schema} ${e.pointer || "/"}: ${e.message}`;
-    return li;
-  }));
-  document.getElementById("detail-body").textContent =
-    m.body === null ? m.raw : JSON.stringify(m.body, null, 2);
-}
+// -- the list -----------------------------------------------------------------------------
 
-document.getElementById("close-detail").addEventListener("click", () => {
-  document.getElementById("detail").hidden = true;
+const list = new VirtualList(byId("list"), byId("list-canvas"), {
+  onOpen: (m) => openMessage(m.seq),
+  onPerson: (value) => setFilter({ person: [value] }, true),
+  onNearEnd: () => loadOlder(),
+  onUserScroll: (atTop) => setFollow(atTop, false),
 });
 
-let socket;
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  socket.addEventListener("open", () => {
-    connection.textContent = "live";
-    subscribe();
-  });
-  socket.addEventListener("close", () => {
-    connection.textContent = "disconnected, retrying…";
-    setTimeout(connect, 1000);
-  });
-  socket.addEventListener("message", (event) => {
-    const frame = JSON.parse(event.data);
-    if (frame.type === "messages/reset") {
-      messages.clear();
-      rows.replaceChildren(...frame.payload.messages.map(row));
-    } else if (frame.type === "messages/add") {
-      rows.prepend(row(frame.payload));
+function scheduleFlush() {
+  if (app.flushing) return;
+  app.flushing = true;
+  // rAF batches to one paint per frame; a hidden tab gets no frames, so use a timer there
+  if (document.hidden) setTimeout(flush, 500);
+  else requestAnimationFrame(flush);
+}
+
+function flush() {
+  app.flushing = false;
+  const batch = app.inbox;
+  app.inbox = [];
+  const added = app.model.add(batch);
+  if (!app.model.paused && added) list.setItems(app.model.items, added, app.follow);
+  updateCounts();
+}
+
+function redraw() {
+  list.setItems(app.model.items, 0, app.follow);
+  updateCounts();
+}
+
+function updateCounts() {
+  const { model } = app;
+  byId("count").textContent = `${numberFmt.format(model.items.length)} shown · ${numberFmt.format(model.total)} matching`;
+  const waiting = model.pending.length;
+  const pill = byId("new-count");
+  pill.hidden = !model.paused;
+  pill.textContent = `${numberFmt.format(waiting)} new`;
+  byId("list").setAttribute("aria-rowcount", String(model.items.length + 1));
+  const empty = byId("empty");
+  empty.hidden = model.items.length > 0;
+  if (!model.items.length) {
+    empty.textContent = model.paused && waiting ? `Paused: ${waiting} new messages wait.`
+      : app.cleared ? "Cleared. New messages will appear here." : "No messages match this filter yet. Waiting for traffic…";
+  }
+}
+
+async function loadOlder() {
+  const { model } = app;
+  if (app.loadingOlder || model.paused || !model.items.length) return;
+  if (model.items.length >= model.total || model.items.length >= CAPACITY) return;
+  app.loadingOlder = true;
+  const params = filterParams(app.state.filter);
+  params.set("before", String(model.items[model.items.length - 1].seq));
+  params.set("limit", "500");
+  try {
+    const response = await fetch(`/api/messages?${params}`);
+    if (response.ok) {
+      const data = await response.json();
+      if (model.appendOlder(data.messages)) list.setItems(model.items, 0, false);
+      if (!data.messages.length) model.total = model.items.length;
+      updateCounts();
     }
+  } finally {
+    app.loadingOlder = false;
+  }
+}
+
+// -- the stream ---------------------------------------------------------------------------
+
+const stream = new Stream({
+  lastSeq: () => app.model.lastSeq(),
+  onReset: (payload, resumed) => {
+    showError("");
+    if (resumed) {
+      app.inbox.push(...payload.messages);
+      scheduleFlush();
+      return;
+    }
+    app.inbox = [];
+    app.cleared = false;
+    app.model.reset(payload.messages, payload.total);
+    list.scrollTo(0);
+    redraw();
+  },
+  onAdd: (m) => {
+    app.inbox.push(m);
+    scheduleFlush();
+  },
+  onRevalidated: (payload) => {
+    flush();
+    app.model.revalidated(payload);
+    redraw();
+    if (detail.isOpen && payload.messages.some((m) => m.seq === detail.seq)) detail.open(detail.seq);
+  },
+  onState: (state, detailInfo) => showConnection(state, detailInfo),
+  onError: (message) => showError(message),
+});
+
+function showConnection(state, info) {
+  const el = byId("connection");
+  el.dataset.state = state;
+  let text = "Live";
+  if (state === "connecting") text = "Connecting…";
+  else if (state === "catching up") text = "Catching up…";
+  else if (state === "reconnecting") {
+    text = typeof info === "number" ? `Disconnected: retrying in ${(info / 1000).toFixed(1)} s` : "Reconnecting…";
+  }
+  el.textContent = text;
+  el.title = state === "reconnecting" ? "Click to retry now" : `Connection: ${state}`;
+}
+
+function showError(message) {
+  const el = byId("filter-error");
+  el.textContent = message;
+  el.hidden = !message;
+}
+
+// -- filters and the URL ------------------------------------------------------------------
+
+/** Change part of the filter, then resubscribe and record the state in the URL. */
+function setFilter(changes, push = false) {
+  const next = { ...app.state.filter, ...changes };
+  if (sameFilter(next, app.state.filter) && next.excludeEventType.length === app.state.filter.excludeEventType.length) return;
+  app.state.filter = next;
+  applyFilter(push);
+}
+
+function applyFilter(push) {
+  writeState(app.state, push);
+  drawFilters();
+  stream.setFilter(filterObject(app.state.filter));
+  refreshOverview();
+}
+
+function drawFilters() {
+  const f = app.state.filter;
+  const q = byId("f-q");
+  if (document.activeElement !== q) q.value = f.q;
+  const person = byId("f-person");
+  if (document.activeElement !== person) person.value = f.person.join(" ");
+  for (const button of byId("f-status").querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(f.status.includes(button.dataset.value)));
+  }
+  const sources = [...new Set([...app.config.sources, ...f.source])];
+  byId("f-source").replaceChildren(...sources.map((s) => h("button", {
+    type: "button", class: "toggle", dataset: { value: s }, "aria-pressed": String(f.source.includes(s)), text: s,
+  })));
+  byId("f-source-group").hidden = sources.length < 2 && !f.source.length;
+  byId("f-since").value = toLocalInput(f.since);
+  byId("f-until").value = toLocalInput(f.until);
+  const windowSelect = byId("f-window");
+  if (!f.since && !f.until) windowSelect.value = "";
+  else if (!Object.keys(WINDOWS).includes(windowSelect.value)) windowSelect.value = "custom";
+  byId("custom-window").hidden = windowSelect.value !== "custom";
+  types.setFilter(f.eventType, f.excludeEventType);
+  drawActive();
+  const params = filterParams(f).toString();
+  for (const format of ["json", "ndjson", "csv"]) {
+    byId(`export-${format}`).href = `/api/export?format=${format}${params ? `&${params}` : ""}`;
+  }
+}
+
+function drawActive() {
+  const f = app.state.filter;
+  const chips = [];
+  const chip = (label, value, changes, cls = "") => chips.push(h("span", { class: `active-chip ${cls}` },
+    h("span", { class: "active-label", text: label }), value,
+    h("button", { type: "button", class: "remove", "aria-label": `Remove ${label} ${value}`, text: "×",
+      onclick: () => setFilter(changes(), true) })));
+  for (const t of f.eventType) chip("type", t || "(no event type)", () => ({ eventType: f.eventType.filter((x) => x !== t) }));
+  for (const t of f.excludeEventType) {
+    chip("hide", t, () => ({ excludeEventType: f.excludeEventType.filter((x) => x !== t) }), "exclude");
+  }
+  for (const p of f.person) chip("person", p, () => ({ person: f.person.filter((x) => x !== p) }));
+  for (const s of f.status) chip("status", STATUSES.find(([v]) => v === s)?.[1] ?? s, () => ({ status: f.status.filter((x) => x !== s) }));
+  for (const s of f.source) chip("source", s, () => ({ source: f.source.filter((x) => x !== s) }));
+  if (f.q) chip("text", f.q, () => ({ q: "" }));
+  if (f.since) chip("since", new Date(f.since).toLocaleString(), () => ({ since: "" }));
+  if (f.until) chip("until", new Date(f.until).toLocaleString(), () => ({ until: "" }));
+  if (chips.length) {
+    chips.push(h("button", { type: "button", class: "link-button", text: "Reset filters",
+      onclick: () => {
+        app.state.filter = { ...emptyFilter(), excludeEventType: [...app.config.hideEventTypes] };
+        applyFilter(true);
+      } }));
+  }
+  byId("active-filters").replaceChildren(...chips);
+}
+
+function toLocalInput(iso) {
+  if (!iso) return "";
+  const d = new Date(Number.isNaN(Number(iso)) ? iso : Number(iso) * 1000);
+  if (Number.isNaN(d.getTime())) return "";
+  const local = new Date(d.getTime() - d.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 19);
+}
+
+function fromLocalInput(value) {
+  if (!value) return "";
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
+}
+
+function debounce(fn, ms) {
+  let timer = 0;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+function bindFilters() {
+  byId("f-q").addEventListener("input", debounce(() => setFilter({ q: byId("f-q").value.trim() }), 250));
+  byId("f-person").addEventListener("input", debounce(() => {
+    setFilter({ person: byId("f-person").value.split(/[\s,]+/).filter(Boolean) });
+  }, 250));
+  byId("f-status").append(...STATUSES.map(([value, label]) => h("button", {
+    type: "button", class: `toggle st-${label.replace(" ", "-")}`, dataset: { value }, "aria-pressed": "false", text: label,
+  })));
+  const toggler = (key) => (event) => {
+    const button = event.target.closest("button[data-value]");
+    if (!button) return;
+    const current = app.state.filter[key];
+    const value = button.dataset.value;
+    setFilter({ [key]: current.includes(value) ? current.filter((x) => x !== value) : [...current, value] }, true);
+  };
+  byId("f-status").addEventListener("click", toggler("status"));
+  byId("f-source").addEventListener("click", toggler("source"));
+  byId("f-window").addEventListener("change", () => {
+    const value = byId("f-window").value;
+    byId("custom-window").hidden = value !== "custom";
+    if (value === "custom") return;
+    const minutes = WINDOWS[value];
+    setFilter({ since: minutes ? new Date(Date.now() - minutes * 60_000).toISOString() : "", until: "" }, true);
+  });
+  for (const id of ["f-since", "f-until"]) {
+    byId(id).addEventListener("change", () => setFilter({
+      since: fromLocalInput(byId("f-since").value), until: fromLocalInput(byId("f-until").value) }, true));
+  }
+}
+
+const types = new TypePanel({
+  onChange: (include, exclude) => setFilter({ eventType: include, excludeEventType: exclude }, true),
+});
+
+// -- the detail view ----------------------------------------------------------------------
+
+const detail = new Detail({
+  onClose: () => closeMessage(),
+  onPerson: (value) => setFilter({ person: [value] }, true),
+});
+
+function openMessage(seq, push = true) {
+  list.openSeq = seq;
+  list.select(seq);
+  app.state.seq = seq;
+  writeState(app.state, push);
+  detail.open(seq, app.model.bySeq.get(seq) || null);
+}
+
+function closeMessage() {
+  list.openSeq = null;
+  list.schedule();
+  detail.close();
+  app.state.seq = null;
+  writeState(app.state, true);
+  byId("list").focus();
+}
+
+// -- controls -----------------------------------------------------------------------------
+
+function setPaused(paused) {
+  app.model.setPaused(paused);
+  const button = byId("pause");
+  button.setAttribute("aria-pressed", String(paused));
+  button.textContent = paused ? "Resume" : "Pause";
+  if (!paused) {
+    app.follow = app.follow || list.viewport.scrollTop < 1;
+    redraw();
+  }
+  updateCounts();
+}
+
+function setFollow(follow, scroll = true) {
+  if (app.follow === follow) return;
+  app.follow = follow;
+  byId("follow").setAttribute("aria-pressed", String(follow));
+  if (follow && scroll) list.scrollTo(0);
+}
+
+function bindControls() {
+  byId("pause").addEventListener("click", () => setPaused(!app.model.paused));
+  byId("new-count").addEventListener("click", () => setPaused(false));
+  byId("follow").addEventListener("click", () => setFollow(!app.follow));
+  byId("clear").addEventListener("click", () => {
+    flush();
+    app.model.clear();
+    app.cleared = true;
+    redraw();
+  });
+  byId("connection").addEventListener("click", () => stream.retryNow());
+  const chart = byId("rate-chart");
+  chart.addEventListener("mousemove", (event) => {
+    if (app.overview) chart.title = rateTitle(chart, app.overview, event.clientX);
   });
 }
 
-function subscribe() {
-  socket.send(JSON.stringify({ type: "subscribe", payload: { filter: filterFromForm(), after: null } }));
+// -- the overview -------------------------------------------------------------------------
+
+async function refreshOverview() {
+  clearTimeout(app.overviewTimer);
+  try {
+    const response = await fetch(`/api/overview?${filterParams(app.state.filter)}`);
+    if (response.ok) {
+      app.overview = await response.json();
+      drawRate(byId("rate-chart"), app.overview);
+      types.update(app.overview.types);
+    }
+  } catch {
+    // the connection state already says the server is away
+  } finally {
+    app.overviewTimer = setTimeout(refreshOverview, OVERVIEW_EVERY);
+  }
 }
 
-form.addEventListener("input", () => subscribe());
-form.addEventListener("submit", (event) => event.preventDefault());
-connect();
+// -- start --------------------------------------------------------------------------------
+
+async function start() {
+  try {
+    const response = await fetch("/api/config");
+    if (response.ok) app.config = { ...app.config, ...(await response.json()) };
+  } catch {
+    // defaults: nothing hidden, no known sources
+  }
+  app.state = readState(location.search, app.config.hideEventTypes || []);
+  bindFilters();
+  bindControls();
+  bindTheme(byId("theme"));
+  new SavedFilters({
+    current: () => filterParams(app.state.filter).toString(),
+    apply: (query) => loadState(query ? `?${query}` : "?excludeEventType=", true),
+  });
+  bindKeys({
+    list, detail, stream,
+    focusSearch: () => byId("f-q").focus(),
+    togglePause: () => setPaused(!app.model.paused),
+    open: (m) => openMessage(m.seq),
+    close: () => closeMessage(),
+  });
+  window.addEventListener("popstate", () => loadState(location.search, false));
+  const redrawCharts = () => app.overview && (drawRate(byId("rate-chart"), app.overview), types.update(app.overview.types));
+  window.addEventListener("themechange", redrawCharts);
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redrawCharts);
+  drawFilters();
+  stream.filter = filterObject(app.state.filter);
+  stream.connect();
+  refreshOverview();
+  if (app.state.seq !== null) openMessage(app.state.seq, false);
+  updateCounts();
+}
+
+/** Load a whole state from a query string (back/forward, saved filters). */
+function loadState(search, push) {
+  const next = readState(search, app.config.hideEventTypes || []);
+  const filterChanged = !sameFilter(next.filter, app.state.filter);
+  app.state = { filter: next.filter, seq: next.seq };
+  if (push) history.pushState(null, "", toSearch(app.state));
+  drawFilters();
+  if (filterChanged) {
+    stream.setFilter(filterObject(app.state.filter));
+    refreshOverview();
+  }
+  if (next.seq === null && detail.isOpen) {
+    list.openSeq = null;
+    detail.close();
+  } else if (next.seq !== null && next.seq !== detail.seq) {
+    list.openSeq = next.seq;
+    detail.open(next.seq, app.model.bySeq.get(next.seq) || null);
+  }
+}
+
+window.viewerApp = app; // for debugging in the console and for the browser tests
+start();

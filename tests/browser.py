@@ -1,0 +1,175 @@
+"""Browser test helpers: a real headless Chromium, a restartable live server, feeds.
+
+Test modules load this with ``pytest_plugins = ["tests.browser"]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import wait_until
+from viewer.core import Viewer
+from viewer.message import Message
+from viewer.sns import build_message
+
+CHROMIUM = os.environ.get("VIEWER_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the session (Debian's package; .ci/run installs it)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (see .ci/run)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Probe:
+    """A page plus what it did that it should not: dialogs, uncaught errors, CSP refusals."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.csp: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", self._console)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error" and "Content Security Policy" in msg.text:
+            self.csp.append(msg.text)
+
+    def seqs(self) -> list[int]:
+        """The seq of every message the page holds, in list order (newest first)."""
+        return self.page.evaluate("window.viewerApp.model.items.map((m) => m.seq)")
+
+    def row_seqs(self) -> list[int]:
+        """The seqs of the rows drawn in the DOM, top to bottom."""
+        return self.page.evaluate("""[...document.querySelectorAll('#list .row:not([hidden])')]
+            .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+            .map((r) => Number(r.dataset.seq))""")
+
+    def wait_seqs(self, expected: list[int], timeout: float = 15.0) -> None:
+        """Wait until the page holds exactly these seqs (newest first)."""
+        wait_until(lambda: self.seqs() == expected, timeout=timeout,
+                   message=f"page to hold {expected[:8]}... (has {self.seqs()[:8]}...)")
+
+
+@pytest.fixture
+def probe(chromium: Any) -> Iterator[Probe]:
+    """A fresh page; at the end it must have raised no error and broken no CSP rule."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 900},
+                                   accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    found = Probe(page)
+    yield found
+    context.close()
+    assert found.errors == [], f"uncaught page errors: {found.errors}"
+    assert found.csp == [], f"Content Security Policy refusals: {found.csp}"
+
+
+class Served:
+    """An app served over HTTP on a fixed port once chosen, so it can be restarted."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.viewer: Viewer = app.extensions["viewer"]
+        self.port = 0
+        self.server: Any = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Close every websocket and the listening socket."""
+        if self.server is None:
+            return
+        self.app.extensions["viewer.hub"].close_all()
+        self.server.shutdown()
+        self.server.server_close()
+        self.server = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def serve(app_factory: Callable[..., Any]) -> Iterator[Callable[..., Served]]:
+    """``serve(config, start=False)``: an app on a live server (fed in-process by default)."""
+    servers: list[Served] = []
+
+    def build(config: dict[str, Any] | None = None, start: bool = False) -> Served:
+        served = Served(app_factory(config, start=start))
+        servers.append(served)
+        return served
+
+    yield build
+    for served in servers:
+        served.stop()
+
+
+def envelope_event(event_type: str = "prison-offender-events.prisoner.received",
+                   noms: str = "A1234BC", **extra: Any) -> dict[str, Any]:
+    """A valid HMPPS-style event body."""
+    body: dict[str, Any] = {
+        "eventType": event_type, "version": 1,
+        "description": "A prisoner has been received into prison",
+        "occurredAt": "2024-10-14T15:09:54.123+01:00",
+        "additionalInformation": {"nomsNumber": noms, "prisonId": "MDI"},
+        "personReference": {"identifiers": [{"type": "NOMS", "value": noms}]},
+    }
+    body.update(extra)
+    return body
+
+
+def feed(viewer: Viewer, body: Any, event_type: str | None = "__from_body__",
+         source: str = "domain-events") -> Message:
+    """Store one message as the SQS consumer would (SNS envelope and attributes)."""
+    raw = body if isinstance(body, str) else orjson.dumps(body).decode()
+    if event_type == "__from_body__":
+        event_type = body.get("eventType") if isinstance(body, dict) else None
+    message_id = f"00000000-0000-4000-8000-{next(_ids):012d}"
+    attributes = {"eventType": event_type} if event_type else {}
+    published = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    envelope = {"Type": "Notification", "MessageId": message_id,
+                "TopicArn": "arn:aws:sns:eu-west-2:000000000000:hmpps-domain-events",
+                "Timestamp": published,
+                "MessageAttributes": {k: {"Type": "String", "Value": v}
+                                      for k, v in attributes.items()}}
+    message = build_message(raw, message_id, source, attributes, viewer.judge,
+                            published_at=published, envelope=envelope)
+    stored = viewer.store.put(message)
+    assert stored is not None
+    return stored
