@@ -157,15 +157,17 @@ async function refresh() {
 async function reload() {
   const status = document.getElementById("cat-status");
   status.textContent = "reloading…";
+  let said;
   try {
     const response = await fetch("/api/specs/reload", { method: "POST" });
     const data = await response.json();
-    status.textContent = response.ok ? `reloaded: ${data.specs} specs, ${data.revalidated} messages re-judged`
+    said = response.ok ? `reloaded: ${data.specs} specs, ${data.revalidated} messages re-judged`
       : `reload failed: ${data.error}`;
   } catch (err) {
-    status.textContent = `reload failed: ${err.message}`;
+    said = `reload failed: ${err.message}`;
   }
   await refresh();
+  status.textContent = said;
 }
 
 async function draft(eventType) {
