@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -18,6 +19,10 @@ log = logging.getLogger(__name__)
 
 WAIT_SECONDS = 20
 BATCH = 10
+# Test-only: with this variable set to N, the consumer stops before storing message N of a
+# batch (0 = the first) and waits for stop(), so a test can kill or stop the process
+# between receive and store. Deliberately not a setting: no flag, no use outside tests.
+TEST_HOLD_ENV = "VIEWER_TEST_HOLD_BEFORE_STORE"
 # The read timeout must outlast the long poll, or every empty poll would look like a failure.
 BOTO_CONFIG = Config(connect_timeout=5, read_timeout=WAIT_SECONDS + 10,
                      retries={"mode": "standard", "max_attempts": 3})
@@ -86,6 +91,14 @@ class SqsConsumer:
     def __init__(self, client: Any, queue: QueueRef, handle: Callable[[dict[str, Any], str],
                  bool], *, wait_seconds: int = WAIT_SECONDS, backoff: Backoff | None = None,
                  on_error: Callable[[str, str], None] | None = None) -> None:
+        if not 0 <= wait_seconds <= WAIT_SECONDS:
+            raise ValueError(f"SQS wait must be 0-{WAIT_SECONDS} s, got {wait_seconds}")
+        read_timeout = getattr(getattr(getattr(client, "meta", None), "config", None),
+                               "read_timeout", None)
+        if isinstance(read_timeout, int | float) and read_timeout <= wait_seconds:
+            # Every empty long poll would end in a ReadTimeout and look like an outage.
+            raise ValueError(f"the SQS client's read timeout ({read_timeout} s) must exceed "
+                             f"the long-poll wait ({wait_seconds} s)")
         self.client = client
         self.queue = queue
         self.handle = handle
@@ -97,6 +110,8 @@ class SqsConsumer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending: list[dict[str, Any]] = []  # received, not yet stored
+        hold = os.environ.get(TEST_HOLD_ENV, "")
+        self._hold_at = int(hold) if hold.isdigit() else None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -175,6 +190,11 @@ class SqsConsumer:
         while self._pending:
             if self._stop.is_set():
                 break  # the rest is made visible again by _release_pending
+            if self._hold_at is not None and len(done) == self._hold_at:
+                log.warning("test hold: %d received, %d stored; waiting for stop",
+                            len(messages), len(done))
+                self._stop.wait()
+                continue
             sqs_message = self._pending[0]
             if not self.handle(sqs_message, self.queue.label):
                 break  # the store refused: leave this and the rest on the queue
