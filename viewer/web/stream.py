@@ -43,24 +43,44 @@ class Client:
     """One websocket connection: its filter, outbox and the last seq it was sent."""
 
     def __init__(self, outbox_size: int) -> None:
-        self.outbox: queue.Queue[Any] = queue.Queue(maxsize=outbox_size)
+        # Two places beyond the limit: one for the stream/behind frame, one for closing.
+        self.outbox: queue.Queue[Any] = queue.Queue(maxsize=outbox_size + 2)
+        self.limit = outbox_size
         self.filter: Filter | None = None
         self.last_seq = 0
+        # Everything up to this seq is queued (or was not wanted): where a resync resumes.
+        self.queued_seq = 0
         self.behind = False
         self.dropped = 0
+        self._lock = threading.Lock()
 
-    def offer(self, data: bytes) -> None:
-        """Queue a frame without waiting; on overflow, tell the client it fell behind."""
-        if self.behind:
-            self.dropped += 1
-            return
-        try:
-            self.outbox.put_nowait(data)
-        except queue.Full:
+    def offer(self, data: bytes, seq: int | None = None) -> None:
+        """Queue a frame without waiting; on overflow, tell the client it fell behind.
+
+        Frames already queued are still sent, so ``stream/behind`` carries the seq of the
+        last one: a client that resubscribes after it misses nothing and repeats nothing.
+        """
+        with self._lock:
+            if self.behind:
+                self.dropped += 1
+                return
+            if self.outbox.qsize() < self.limit:
+                self.outbox.put_nowait(data)
+                if seq is not None:
+                    self.queued_seq = seq
+                return
             self.behind = True
             self.dropped += 1
-            _drain(self.outbox)
-            self.outbox.put_nowait(frame("stream/behind", {"lastSeq": self.last_seq}))
+            try:
+                self.outbox.put_nowait(frame("stream/behind", {"lastSeq": self.queued_seq}))
+            except queue.Full:  # only if close was queued too: the client is going anyway
+                pass
+
+    def skip(self, seq: int) -> None:
+        """A message this client's filter does not want: it is caught up past it too."""
+        with self._lock:
+            if not self.behind:
+                self.queued_seq = seq
 
 
 def _drain(q: queue.Queue[Any]) -> None:
@@ -111,11 +131,13 @@ class Hub:
                                             after=after)
             items = b",".join(m.to_json(self.display_limit) for m in found)
             body = b'{"messages":[' + items + b'],"total":' + str(total).encode() + b"}"
-            _drain(client.outbox)
-            client.filter = flt
-            client.behind = False
-            client.last_seq = max(self.store.last_seq, after or 0)
-            client.outbox.put_nowait(frame_raw("messages/reset", body))
+            with client._lock:
+                _drain(client.outbox)
+                client.filter = flt
+                client.behind = False
+                client.last_seq = max(self.store.last_seq, after or 0)
+                client.queued_seq = client.last_seq
+                client.outbox.put_nowait(frame_raw("messages/reset", body))
 
     def on_change(self, kind: str, payload: Any) -> None:
         """Store listener (runs under the store's lock): queue frames for matching clients."""
@@ -135,7 +157,9 @@ class Hub:
             if client.filter.matches(m):
                 if data is None:  # serialise once, however many clients want it
                     data = frame_raw("messages/add", m.to_json(self.display_limit))
-                client.offer(data)
+                client.offer(data, m.seq)
+            else:
+                client.skip(m.seq)
 
     def _on_revalidated(self, changed: list[Message], clients: list[Client]) -> None:
         for client in clients:
