@@ -332,3 +332,22 @@ def test_reload_reports_changed_types_and_swaps(tmp_path):
     (tmp_path / "spec/schemas/c.yaml").write_text("name: [broken", encoding="utf-8")
     assert reg.reload() == ["c.happened"]
     assert [f.code for f in reg.index.findings] == ["yaml-error"]
+
+
+def test_reload_reparses_only_changed_files(tmp_path, monkeypatch):
+    from viewer.specs import loader
+
+    write(tmp_path, "spec/schemas/a.yaml", spec_yaml("a.happened"))
+    b = write(tmp_path, "spec/schemas/b.yaml", spec_yaml("b.happened"))
+    parsed: list[str] = []
+    real = loader.parse_file
+    monkeypatch.setattr(loader, "parse_file",
+                        lambda text, path, rel: parsed.append(rel) or real(text, path, rel))
+    reg = registry(tmp_path)
+    assert sorted(parsed) == ["spec/schemas/a.yaml", "spec/schemas/b.yaml"]
+    parsed.clear()
+    reg.reload()
+    assert parsed == []
+    b.write_text(spec_yaml("b.happened", {"n": {"type": "integer"}}), encoding="utf-8")
+    assert reg.reload() == ["b.happened"]
+    assert parsed == ["spec/schemas/b.yaml"]

@@ -70,6 +70,9 @@ class Loaded:
     findings: list[Finding] = field(default_factory=list)  # files that produced no spec
     files: int = 0
     roots: list[str] = field(default_factory=list)
+    # (path, mtime_ns, size) -> what the file gave: a reload re-parses only changed files.
+    parsed: dict[tuple[str, int, int], tuple[list[SpecSource], list[Finding]]] = field(
+        default_factory=dict)
 
 
 def origin_of(rel: str) -> str:
@@ -156,7 +159,8 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
-def load_dir(root: Path, label: str | None = None, into: Loaded | None = None) -> Loaded:
+def load_dir(root: Path, label: str | None = None, into: Loaded | None = None,
+             cache: dict[tuple[str, int, int], Any] | None = None) -> Loaded:
     """Read every spec file below ``root``; ``label`` replaces the root in reported paths."""
     loaded = into or Loaded()
     if not root.is_dir():
@@ -167,22 +171,31 @@ def load_dir(root: Path, label: str | None = None, into: Loaded | None = None) -
         shown = f"{label}#{rel}" if label else str(file)
         loaded.files += 1
         try:
-            text = read_text_file(file)
+            st = file.stat()
+            key = (shown, st.st_mtime_ns, st.st_size)
+            if cache is not None and key in cache:
+                sources, findings = cache[key]
+            else:
+                sources, findings = parse_file(read_text_file(file), shown, rel)
+            loaded.parsed[key] = (sources, findings)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             loaded.findings.append(Finding("yaml-error", f"not readable: {exc}", shown))
             continue
-        sources, findings = parse_file(text, shown, rel)
         loaded.findings.extend(findings)
         for source in sources:
             (loaded.overrides if source.origin == OVERRIDE else loaded.sources).append(source)
     return loaded
 
 
-def load(dirs: list[str], urls: list[str], timeout: float = 30.0) -> Loaded:
-    """Read every spec dir and archive URL (SpecSourceError if one cannot be used)."""
+def load(dirs: list[str], urls: list[str], timeout: float = 30.0,
+         cache: dict[tuple[str, int, int], Any] | None = None) -> Loaded:
+    """Read every spec dir and archive URL (SpecSourceError if one cannot be used).
+
+    ``cache`` is a previous ``Loaded.parsed``: files unchanged since are not parsed again.
+    """
     loaded = Loaded()
     for d in dirs:
-        load_dir(Path(d), into=loaded)
+        load_dir(Path(d), into=loaded, cache=cache)
     for url in urls:
         with tempfile.TemporaryDirectory(prefix="viewer-specs-") as tmp:
             fetch_archive(url, Path(tmp), timeout)

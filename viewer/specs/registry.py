@@ -184,6 +184,7 @@ class SpecRegistry:
         self._envelope = CompiledSchema(envelope or envelope_schema(), "envelope")
         self._index = Index()
         self._reload_lock = threading.Lock()
+        self._parsed: dict[Any, Any] = {}
 
     @property
     def loaded(self) -> bool:
@@ -208,11 +209,13 @@ class SpecRegistry:
         with self._reload_lock:
             old = self._index
             try:
-                new = build_index(load(self.dirs, self.urls), self._envelope)
+                loaded = load(self.dirs, self.urls, cache=self._parsed)
+                new = build_index(loaded, self._envelope)
             except Exception as exc:
                 self._index = _with_error(old, str(exc))
                 raise
             self._index = new
+            self._parsed = loaded.parsed
             log.info("specs loaded: %d files, %d specs, %d event types", new.files,
                      len(new.specs), len(new.by_type))
             if bool(old.by_type) != bool(new.by_type):
