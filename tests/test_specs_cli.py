@@ -151,3 +151,15 @@ def test_draft_refuses_mixed_types_and_garbage(tmp_path, capsys):
     assert code == 2 and "nothing to draft from" in err
     code, out, _ = run(capsys, "draft-spec", a, b, "--event-type", "chosen.name")
     assert code == 0 and out.count("chosen.name") >= 2
+
+
+def test_serve_with_a_missing_spec_dir_stops_with_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "viewer", "serve", "--queue", "unused", "--port", "0",
+         "--spec-dir", str(tmp_path / "nope")],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 2
+    assert f"spec dir {str(tmp_path / 'nope')!r} is not a directory" in result.stderr
