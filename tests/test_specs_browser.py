@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import (  # noqa: F401 - fixtures used by name
+    chromium_fixture,
+    envelope_event,
+    feed,
+    probe_fixture,
+    serve_fixture,
+)
 from tests.conftest import wait_until
 from tests.test_specs_registry import spec_yaml, write
 
-pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
 HOSTILE = '<img src=x onerror="alert(1)">'
 
 
 def test_catalogue_page(serve, probe, tmp_path):
-    from tests.browser import envelope_event, feed  # after pytest_plugins has loaded it
-
     write(tmp_path, "spec/schemas/flowing.yaml", spec_yaml("cat.flowing.happened").replace(
         "summary: cat.flowing.happened happened", f"summary: '{HOSTILE}'"))
     write(tmp_path, "spec/schemas/silent.yaml", spec_yaml("cat.silent.happened"))
