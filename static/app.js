@@ -22,6 +22,7 @@ const app = {
   model: new Model(),
   inbox: [],
   flushing: false,
+  lastFlush: 0,
   follow: true,
   loadingOlder: false,
   overview: null,
@@ -37,16 +38,21 @@ const list = new VirtualList(byId("list"), byId("list-canvas"), {
   onUserScroll: (atTop) => setFollow(atTop, false),
 });
 
+const FLUSH_EVERY = 100; // ms: under a burst, draw ten times a second (nobody reads faster)
+
 function scheduleFlush() {
   if (app.flushing) return;
   app.flushing = true;
   // rAF batches to one paint per frame; a hidden tab gets no frames, so use a timer there
+  const wait = Math.max(0, app.lastFlush + FLUSH_EVERY - performance.now());
   if (document.hidden) setTimeout(flush, 500);
+  else if (wait > 4) setTimeout(() => requestAnimationFrame(flush), wait);
   else requestAnimationFrame(flush);
 }
 
 function flush() {
   app.flushing = false;
+  app.lastFlush = performance.now();
   const batch = app.inbox;
   app.inbox = [];
   const added = app.model.add(batch);

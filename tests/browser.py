@@ -1,6 +1,7 @@
 """Browser test helpers: a real headless Chromium, a restartable live server, feeds.
 
-Test modules load this with ``pytest_plugins = ["tests.browser"]``.
+Test modules import the fixtures by their function names (``chromium_fixture``,
+``probe_fixture``, ``serve_fixture``) and use them as ``chromium``, ``probe``, ``serve``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
 _ids = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+@pytest.fixture(scope="session", name="chromium")
+def chromium_fixture() -> Iterator[Any]:
     """One headless Chromium for the session (Debian's package; .ci/run installs it)."""
     from playwright.sync_api import sync_playwright
 
@@ -78,8 +79,8 @@ class Probe:
                    message=f"page to hold {expected[:8]}... (has {self.seqs()[:8]}...)")
 
 
-@pytest.fixture
-def probe(chromium: Any) -> Iterator[Probe]:
+@pytest.fixture(name="probe")
+def probe_fixture(chromium: Any) -> Iterator[Probe]:
     """A fresh page; at the end it must have raised no error and broken no CSP rule."""
     context = chromium.new_context(viewport={"width": 1440, "height": 900},
                                    accept_downloads=True)
@@ -125,8 +126,8 @@ class Served:
         self.start()
 
 
-@pytest.fixture
-def serve(app_factory: Callable[..., Any]) -> Iterator[Callable[..., Served]]:
+@pytest.fixture(name="serve")
+def serve_fixture(app_factory: Callable[..., Any]) -> Iterator[Callable[..., Served]]:
     """``serve(config, start=False)``: an app on a live server (fed in-process by default)."""
     servers: list[Served] = []
 

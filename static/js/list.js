@@ -17,7 +17,8 @@ export class VirtualList {
     this.canvas = canvas;
     this.handlers = { onOpen, onPerson, onNearEnd, onUserScroll };
     this.items = [];
-    this.rows = []; // pooled row elements
+    this.bySeq = new Map(); // seq -> the row drawing it
+    this.free = []; // rows not in use
     this.selected = null; // seq
     this.openSeq = null;
     this.programmatic = false;
@@ -59,29 +60,50 @@ export class VirtualList {
     const { scrollTop, clientHeight } = this.viewport;
     const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.items.length, Math.ceil((scrollTop + clientHeight) / ROW_HEIGHT) + OVERSCAN);
-    const count = Math.max(0, last - first);
-    while (this.rows.length < count) {
-      const row = h("div", { class: "row", role: "row" });
-      this.rows.push(row);
-      this.canvas.append(row);
-    }
-    for (let i = 0; i < this.rows.length; i += 1) {
-      const row = this.rows[i];
-      if (i >= count) {
-        if (!row.hidden) row.hidden = true;
-        continue;
+    // Rows are keyed by seq: a message that only moved keeps its row (one transform), so a
+    // burst costs a few new rows per frame, not a redraw of the whole screen.
+    const wanted = new Set();
+    for (let index = first; index < last; index += 1) wanted.add(this.items[index].seq);
+    for (const [seq, row] of this.bySeq) {
+      if (!wanted.has(seq)) {
+        this.bySeq.delete(seq);
+        row.hidden = true;
+        this.free.push(row);
       }
-      const index = first + i;
+    }
+    for (let index = first; index < last; index += 1) {
       const m = this.items[index];
-      row.hidden = false;
-      if (row._m !== m) fill(row, m, this.handlers.onPerson);
-      row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
-      row.setAttribute("aria-rowindex", String(index + 2));
-      row.classList.toggle("selected", m.seq === this.selected);
-      row.classList.toggle("open", m.seq === this.openSeq);
-      row.setAttribute("aria-selected", m.seq === this.selected ? "true" : "false");
+      let row = this.bySeq.get(m.seq);
+      if (!row) {
+        row = this.free.pop() || this.newRow();
+        this.bySeq.set(m.seq, row);
+      }
+      if (row._m !== m) fill(row, m);
+      if (row.hidden) row.hidden = false;
+      if (row._index !== index) {
+        row._index = index;
+        row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+        row.setAttribute("aria-rowindex", String(index + 2));
+      }
+      const selected = m.seq === this.selected;
+      if (row._selected !== selected) {
+        row._selected = selected;
+        row.classList.toggle("selected", selected);
+        row.setAttribute("aria-selected", String(selected));
+      }
+      const open = m.seq === this.openSeq;
+      if (row._open !== open) {
+        row._open = open;
+        row.classList.toggle("open", open);
+      }
     }
     if (last >= this.items.length - 2 && this.items.length) this.handlers.onNearEnd();
+  }
+
+  newRow() {
+    const row = h("div", { class: "row", role: "row" });
+    this.canvas.append(row);
+    return row;
   }
 
   onClick(event) {
@@ -136,6 +158,8 @@ function fill(row, m) {
   row._m = m;
   row.dataset.seq = String(m.seq);
   row.className = `row ${statusClass(m.status)}`;
+  row._selected = false;
+  row._open = false;
   const people = h("div", { class: "cell people", role: "gridcell" });
   for (const id of (m.identifiers || []).slice(0, 4)) {
     people.append(h("button", {
