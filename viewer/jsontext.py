@@ -57,6 +57,8 @@ def parse(raw: str) -> ParseResult:
 
 def depth(value: Any) -> int:
     """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
+    if not isinstance(value, dict | list | tuple):
+        return 0  # the common case (every SNS envelope member but two): no stack needed
     deepest = 0
     stack = [(value, 1)]
     while stack:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,6 +62,18 @@ class Message:
     # Where the message came from, for acknowledgement (never serialised).
     receipt: Any = None
 
+    def __post_init__(self) -> None:
+        # 100,000 buffered messages repeat the same topic ARN, certificate URL, attribute
+        # types, event types and identifier kinds: keep one copy of each such string.
+        if self.envelope:
+            self.envelope = _shared(self.envelope)
+        if self.attributes:
+            self.attributes = _shared(self.attributes)
+        if self.event_type is not None:
+            self.event_type = _share(self.event_type)
+        if self.identifiers:
+            self.identifiers = tuple((_share(k), v) for k, v in self.identifiers)
+
     @property
     def status(self) -> str:
         """The validation status."""
@@ -115,6 +128,26 @@ class Message:
         if self.parse_error is None:
             return encoded[:-1] + b',"body":' + raw.encode("utf-8") + b"}"
         return encoded[:-1] + b',"body":null}'
+
+
+# Envelope members unique to each message: not worth a place in the intern table.
+_UNIQUE = frozenset({"MessageId", "Timestamp", "Signature"})
+
+
+def _share(text: str) -> str:
+    """One shared copy of a short string (freed again once no message holds it)."""
+    return sys.intern(text) if type(text) is str and len(text) <= 256 else text
+
+
+def _shared(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` with its repeated short strings shared, in place (equal strings, same map)."""
+    for key, item in value.items():
+        if type(item) is str:
+            if len(item) <= 256 and key not in _UNIQUE:
+                value[key] = sys.intern(item)
+        elif type(item) is dict:
+            _shared(item)
+    return value
 
 
 def _cut(text: str, limit: int) -> str:
