@@ -107,7 +107,7 @@ async function loadOlder() {
 const stream = new Stream({
   lastSeq: () => app.model.lastSeq(),
   onReset: (payload, resumed) => {
-    showError("");
+    if (!stream.refused) showError("");
     if (resumed) {
       app.inbox.push(...payload.messages);
       scheduleFlush();
@@ -178,11 +178,7 @@ function drawFilters() {
   for (const button of byId("f-status").querySelectorAll("button")) {
     button.setAttribute("aria-pressed", String(f.status.includes(button.dataset.value)));
   }
-  const sources = [...new Set([...app.config.sources, ...f.source])];
-  byId("f-source").replaceChildren(...sources.map((s) => h("button", {
-    type: "button", class: "toggle", dataset: { value: s }, "aria-pressed": String(f.source.includes(s)), text: s,
-  })));
-  byId("f-source-group").hidden = sources.length < 2 && !f.source.length;
+  drawSources();
   byId("f-since").value = toLocalInput(f.since);
   byId("f-until").value = toLocalInput(f.until);
   const windowSelect = byId("f-window");
@@ -222,6 +218,20 @@ function drawActive() {
       } }));
   }
   byId("active-filters").replaceChildren(...chips);
+}
+
+/** Source toggles: configured queues, sources seen lately, and any in the filter. */
+function drawSources() {
+  const f = app.state.filter;
+  const seen = app.overview ? app.overview.sources || [] : [];
+  const sources = [...new Set([...app.config.sources, ...seen, ...f.source])].sort();
+  const host = byId("f-source");
+  if (sources.join("\n") !== app.drawnSources) {
+    app.drawnSources = sources.join("\n");
+    host.replaceChildren(...sources.map((s) => h("button", { type: "button", class: "toggle", dataset: { value: s }, text: s })));
+  }
+  for (const b of host.querySelectorAll("button")) b.setAttribute("aria-pressed", String(f.source.includes(b.dataset.value)));
+  byId("f-source-group").hidden = sources.length < 2 && !f.source.length;
 }
 
 function toLocalInput(iso) {
@@ -351,6 +361,7 @@ async function refreshOverview() {
     if (response.ok) {
       app.overview = await response.json();
       drawRate(byId("rate-chart"), app.overview);
+      drawSources();
       types.update(app.overview.types);
     }
   } catch {
@@ -374,7 +385,11 @@ async function start() {
   bindControls();
   bindTheme(byId("theme"));
   new SavedFilters({
-    current: () => filterParams(app.state.filter).toString(),
+    current: () => {
+      const params = filterParams(app.state.filter);
+      if (!app.state.filter.excludeEventType.length) params.set("excludeEventType", "");
+      return params.toString();
+    },
     apply: (query) => loadState(query ? `?${query}` : "?excludeEventType=", true),
   });
   bindKeys({

@@ -20,6 +20,7 @@ export class Stream {
     this.pendingResets = 0;
     this.fresh = true; // next subscribe asks for the newest matches, not a resume
     this.resuming = false;
+    this.refused = false; // the server refused the filter: show nothing until a new one
   }
 
   /** Open the socket (idempotent). */
@@ -84,15 +85,21 @@ export class Stream {
       return;
     }
     const { type, payload } = frame;
+    if (type === "error" && this.pendingResets) {
+      this.pendingResets -= 1;
+      this.refused = !this.pendingResets;
+      if (this.refused) this.handlers.onReset({ messages: [], total: 0 }, false);
+    }
     if (type === "messages/reset") {
       this.pendingResets = Math.max(0, this.pendingResets - 1);
       if (this.pendingResets) return; // an answer to a subscribe already replaced
       const resumed = this.resuming;
+      this.refused = false;
       this.fresh = false;
       this.attempt = 0;
       this.handlers.onState("live");
       this.handlers.onReset(payload, resumed);
-    } else if (this.pendingResets) {
+    } else if (this.pendingResets || (this.refused && type !== "error")) {
       // frames for a filter the page no longer shows
     } else if (type === "messages/add") {
       this.handlers.onAdd(payload);
@@ -102,7 +109,9 @@ export class Stream {
       this.handlers.onState("catching up");
       this.send();
     } else if (type === "error") {
-      this.handlers.onError(payload && payload.message ? payload.message : "server error");
+      // A refused subscribe gets no reset: stop waiting for one, and show nothing for it.
+      this.handlers.onState("live");
+      this.handlers.onError(payload && payload.message ? payload.message : "server error", true);
     }
   }
 

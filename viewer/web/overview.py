@@ -89,6 +89,7 @@ def overview() -> Response:
     recent, _ = store.query(Filter(since=since), limit=None)
     last_seen = {row["eventType"]: row["lastSeenAt"] for row in store.event_types()}
     body = overview_of(recent, store.type_counts(), last_seen, flt, at)
+    body["sources"] = sorted({m.source for m in recent})
     body["stats"] = store.stats()
     return json_response(orjson.dumps(body))
 
