@@ -156,7 +156,7 @@ def envelope_event(event_type: str = "prison-offender-events.prisoner.received",
 
 
 def feed(viewer: Viewer, body: Any, event_type: str | None = "__from_body__",
-         source: str = "domain-events") -> Message:
+         source: str = "domain-events", received_at: float | None = None) -> Message:
     """Store one message as the SQS consumer would (SNS envelope and attributes)."""
     raw = body if isinstance(body, str) else orjson.dumps(body).decode()
     if event_type == "__from_body__":
@@ -170,7 +170,69 @@ def feed(viewer: Viewer, body: Any, event_type: str | None = "__from_body__",
                 "MessageAttributes": {k: {"Type": "String", "Value": v}
                                       for k, v in attributes.items()}}
     message = build_message(raw, message_id, source, attributes, viewer.judge,
-                            published_at=published, envelope=envelope)
+                            published_at=published, envelope=envelope,
+                            received_at=received_at)
     stored = viewer.store.put(message)
     assert stored is not None
     return stored
+
+
+def screenshots(out: Path) -> None:
+    """Draw docs/screenshots/main.png and detail-errors.png from ten minutes of demo traffic."""
+    import logging
+    import random
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from viewer.app import create_app
+    from viewer.demo.events import DemoTraffic
+    from viewer.resources import resource_dir
+    from viewer.settings import resolve
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    demo_specs = Path(__file__).resolve().parent.parent / "viewer" / "demo" / "specs"
+    app = create_app(resolve({"SPEC_WATCH": False, "SPEC_DIRS": [str(demo_specs)]},
+                             environ={}))
+    viewer = app.extensions["viewer"]
+    viewer.specs.start()
+    rng = random.Random(7)
+    demo = DemoTraffic(seed=7, broken_share=0.12)
+    now = time.time()
+    at = now - 590
+    while at < now - 20:
+        event_type, text = demo.next()
+        source = "probation-events" if event_type.startswith(("probation", "tier")) \
+            else "domain-events"
+        feed(viewer, text, event_type, source=source, received_at=at)
+        at += rng.expovariate(1.2 + 0.8 * abs(((at - now) / 120) % 2 - 1))
+    bad = envelope_event("prison-offender-events.prisoner.received", noms="G4821VK",
+                         occurredAt="14/10/2024 15:09", version="1")
+    bad["personReference"]["identifiers"].append({"type": "CRN"})
+    shown = feed(viewer, bad, received_at=now - 8)
+    for ago in sorted((rng.uniform(0, 8) for _ in range(12)), reverse=True):
+        event_type, text = demo.next()
+        feed(viewer, text, event_type, received_at=now - ago)
+    served = Served(app)
+    out.mkdir(parents=True, exist_ok=True)
+    assert resource_dir("static").exists()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(served.url + "/")
+            page.locator("#list .row").first.wait_for()
+            page.locator("#type-list .type-row").first.wait_for()
+            page.screenshot(path=str(out / "main.png"))
+            page.goto(served.url + f"/?seq={shown.seq}")
+            page.locator("#panel-body .errors").wait_for()
+            page.screenshot(path=str(out / "detail-errors.png"))
+            browser.close()
+    finally:
+        served.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))

@@ -136,17 +136,18 @@ export function markErrors(root, errors) {
     if (!line) return;
     line.classList.add("j-error");
     if (error.specFault) line.classList.add("j-spec-fault");
-    const note = h("span", {
-      class: `j-note${error.specFault ? " spec-fault" : ""}`,
-      id: `err-at-${index}`,
-      text: (missing ? `missing ${error.pointer}: ` : "") + error.message,
-    });
+    marked.set(index, line);
+    const text = (missing ? `missing ${error.pointer}: ` : "") + error.message;
+    // the envelope and the spec often say the same thing at the same place: say it once
+    const said = line.dataset.notes ? JSON.parse(line.dataset.notes) : [];
+    if (said.includes(text)) return;
+    line.dataset.notes = JSON.stringify([...said, text]);
+    const note = h("span", { class: `j-note${error.specFault ? " spec-fault" : ""}`, text });
     const valueNode = line.querySelector(":scope > .j-value");
     const anchor = valueNode && valueNode.classList.contains("j-container")
       ? valueNode.querySelector(":scope > .j-open") : null;
     if (anchor) anchor.after(note);
     else line.append(note);
-    marked.set(index, line);
   });
   return marked;
 }

@@ -176,7 +176,7 @@ export class TypePanel {
         const label = name === "" ? "(no event type)" : (wildcard ? name.slice(group.length) : name);
         nodes.push(h("div", { class: "type-row", role: "listitem", dataset: { type: name, group } },
           this.button(name, "include", label, "type-name"),
-          h("canvas", { class: "spark", width: "48", height: "14", "aria-hidden": "true" }),
+          h("canvas", { class: "spark", width: "40", height: "14", "aria-hidden": "true" }),
           h("span", { class: "bad-count", hidden: true }),
           h("span", { class: "count" }),
           this.button(name, "exclude", "⊘", "exclude")));
