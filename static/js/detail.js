@@ -185,6 +185,12 @@ export class Detail {
       if (typeof s[key] === "string" && s[key]) rows.push([key, s[key]]);
     }
     info.push(table(rows));
+    if (Array.isArray(s.findings) && s.findings.length) {
+      info.push(h("h3", { text: `Spec problems (${s.findings.length})` }), h("ul", { class: "findings" },
+        s.findings.map((f) => h("li", {}, h("code", { text: f.code || "finding" }), " ",
+          f.pointer ? h("code", { class: "pointer", text: f.pointer }) : null, " ", f.message || ""))));
+    }
+    if (found) info.push(h("p", {}, h("a", { href: "/catalogue", text: "Open the spec catalogue" })));
     const example = s.example ?? s.examples?.[0]?.payload ?? s.examples?.[0];
     const side = h("div", { class: "side-by-side" });
     const mine = h("div", { class: "side" }, h("h3", { text: "This message" }), this.tree(m) || rawBlock(m));

@@ -95,6 +95,13 @@ export class Model {
 
   /** Apply a messages/revalidated payload: replace re-judged ones, drop removed ones. */
   revalidated({ messages = [], removed = [] }) {
+    const waiting = new Map(messages.map((m) => [m.seq, m]));
+    this.pending = this.pending.map((m) => waiting.get(m.seq) || m);
+    if (removed.length) {
+      const gone = new Set(removed);
+      this.pending = this.pending.filter((m) => !gone.has(m.seq));
+      for (const seq of gone) this.pendingSeqs.delete(seq);
+    }
     for (const m of messages) {
       if (!this.bySeq.has(m.seq)) continue;
       prepare(m);
