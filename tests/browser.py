@@ -30,6 +30,9 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
 _ids = itertools.count(1)
 
 
+_SHARED: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session", name="chromium")
 def chromium_fixture() -> Iterator[Any]:
     """One headless Chromium for the session (Debian's package; .ci/run installs it)."""
@@ -37,10 +40,19 @@ def chromium_fixture() -> Iterator[Any]:
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (see .ci/run)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Each test module imports this fixture, so pytest sets it up once per module; they
+    # share one Playwright, as a second sync_playwright in the same process fails.
+    if not _SHARED:
+        playwright = sync_playwright().start()
+        _SHARED.update(playwright=playwright, users=0, browser=playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS))
+    _SHARED["users"] += 1
+    yield _SHARED["browser"]
+    _SHARED["users"] -= 1
+    if not _SHARED["users"]:
+        _SHARED["browser"].close()
+        _SHARED["playwright"].stop()
+        _SHARED.clear()
 
 
 class Probe:
@@ -62,6 +74,14 @@ class Probe:
     def _console(self, msg: Any) -> None:
         if msg.type == "error" and "Content Security Policy" in msg.text:
             self.csp.append(msg.text)
+
+    def open(self, served: Served, path: str = "/") -> Any:
+        """Load the page and wait until its stream is live; returns the Playwright page."""
+        from playwright.sync_api import expect
+
+        self.page.goto(served.url + path)
+        expect(self.page.locator("#connection")).to_have_attribute("data-state", "live")
+        return self.page
 
     def seqs(self) -> list[int]:
         """The seq of every message the page holds, in list order (newest first)."""

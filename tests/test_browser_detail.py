@@ -14,12 +14,6 @@ from viewer.message import Validation
 pytestmark = pytest.mark.browser
 
 
-def open_page(probe, served, path="/"):
-    probe.page.goto(served.url + path)
-    expect(probe.page.locator("#connection")).to_have_attribute("data-state", "live")
-    return probe.page
-
-
 def broken(served):
     """A message missing ``version`` whose ``occurredAt`` is not a date-time."""
     body = envelope_event("prison.prisoner.received", occurredAt="yesterday-ish")
@@ -31,8 +25,8 @@ def test_errors_are_highlighted_at_their_pointers_and_listed(serve, probe):
     served = serve()
     feed(served.viewer, envelope_event())
     m = broken(served)
-    page = open_page(probe, served)
-    page.locator(f'#list .row[data-seq="{m.seq}"]').click()
+    page = probe.open(served)
+    page.locator(f'#list .row[data-seq="{m.seq}"] .cell.type').click()
     expect(page.locator("#detail")).to_be_visible()
     expect(page.locator("#detail-badge")).to_have_text("invalid")
     assert f"seq={m.seq}" in page.url  # a permalink
@@ -64,7 +58,7 @@ def test_spec_faults_are_labelled_as_the_specs_fault(serve, probe):
              "schemaPath": "/properties/additionalInformation", "specFault": True}
     message.validation = Validation("invalid", (error,),
                                     {"name": "prison.prisoner.received", "path": "x.yml"})
-    page = open_page(probe, served, f"/?seq={message.seq}")
+    page = probe.open(served, f"/?seq={message.seq}")
     expect(page.locator(f'#list .row[data-seq="{message.seq}"] .badge')).to_have_text("spec fault")
     expect(page.locator("#detail-badge")).to_have_text("spec fault")
     expect(page.locator(".spec-fault-banner")).to_have_text(
@@ -76,7 +70,7 @@ def test_spec_faults_are_labelled_as_the_specs_fault(serve, probe):
 def test_tabs_show_envelope_raw_spec_and_timings(serve, probe):
     served = serve()
     m = feed(served.viewer, envelope_event(occurredAt="2020-01-01T00:00:00Z"))
-    page = open_page(probe, served, f"/?seq={m.seq}")
+    page = probe.open(served, f"/?seq={m.seq}")
     expect(page.locator("#detail-title")).to_have_text("prison-offender-events.prisoner.received")
     page.get_by_role("tab", name="Envelope & attributes").click()
     envelope = page.locator("#panel-envelope")
@@ -101,10 +95,10 @@ def test_truncated_message_is_fetched_whole(serve, probe):
     served = serve({"DISPLAY_LIMIT": 300})
     big = envelope_event(additionalInformation={"notes": "x" * 2000, "last": "the end"})
     m = feed(served.viewer, big)
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([m.seq])
     assert page.evaluate("window.viewerApp.model.items[0].truncated") is True
-    page.locator(f'#list .row[data-seq="{m.seq}"]').click()
+    page.locator(f'#list .row[data-seq="{m.seq}"] .cell.type').click()
     expect(page.locator('#panel-body .j-value[data-pointer="/additionalInformation/last"]')
            ).to_have_text('"the end"')
 
@@ -112,7 +106,7 @@ def test_truncated_message_is_fetched_whole(serve, probe):
 def test_download_is_a_validate_ready_notification(serve, probe):
     served = serve()
     m = broken(served)
-    page = open_page(probe, served, f"/?seq={m.seq}")
+    page = probe.open(served, f"/?seq={m.seq}")
     expect(page.locator("#detail-badge")).to_have_text("invalid")
     with page.expect_download() as info:
         page.locator("#download").click()
@@ -129,7 +123,7 @@ def test_download_is_a_validate_ready_notification(serve, probe):
 def test_keyboard_moves_opens_and_closes(serve, probe):
     served = serve()
     seqs = [feed(served.viewer, envelope_event(noms=f"K{i}000KK")).seq for i in range(3)]
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs(seqs[::-1])
     page.locator("body").press("/")
     expect(page.locator("#f-q")).to_be_focused()
@@ -152,7 +146,7 @@ def test_keyboard_moves_opens_and_closes(serve, probe):
 
 def test_theme_toggle_switches_and_is_remembered(serve, probe):
     served = serve()
-    page = open_page(probe, served)
+    page = probe.open(served)
     toggle = page.locator("#theme")
     toggle.click()
     expect(page.locator("html")).to_have_attribute("data-theme", "light")

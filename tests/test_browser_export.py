@@ -19,12 +19,6 @@ IMG = '<img src=x onerror="alert(1)">'
 SCRIPT = "</script><script>alert(2)</script>"
 
 
-def open_page(probe, served, path="/"):
-    probe.page.goto(served.url + path)
-    expect(probe.page.locator("#connection")).to_have_attribute("data-state", "live")
-    return probe.page
-
-
 def export(page, fmt: str) -> tuple[str, str]:
     if not page.locator("#export").evaluate("el => el.open"):
         page.locator("#export summary").click()
@@ -41,7 +35,7 @@ def test_export_downloads_what_the_filter_shows(serve, probe):
     bad = envelope_event("wanted.type", description="=HYPERLINK(\"http://x\")")
     del bad["version"]
     keep.append(feed(served.viewer, bad))
-    page = open_page(probe, served, "/?eventType=wanted.type")
+    page = probe.open(served, "/?eventType=wanted.type")
     probe.wait_seqs([m.seq for m in reversed(keep)])
 
     name, text = export(page, "json")
@@ -70,7 +64,7 @@ def test_hostile_filter_values_stay_text(serve, probe):
     feed(served.viewer, envelope_event())
     query = urlencode([("eventType", IMG), ("excludeEventType", SCRIPT), ("person", IMG),
                        ("q", SCRIPT), ("source", IMG)])
-    page = open_page(probe, served, f"/?{query}")
+    page = probe.open(served, f"/?{query}")
     chips = page.locator("#active-filters")
     expect(chips).to_contain_text(IMG)
     expect(chips).to_contain_text(SCRIPT)

@@ -13,12 +13,6 @@ from tests.conftest import wait_until
 pytestmark = pytest.mark.browser
 
 
-def open_page(probe, served, path="/"):
-    probe.page.goto(served.url + path)
-    expect(probe.page.locator("#connection")).to_have_attribute("data-state", "live")
-    return probe.page
-
-
 def open_menu(page, selector):
     if not page.locator(selector).evaluate("el => el.open"):
         page.locator(f"{selector} summary").click()
@@ -46,7 +40,7 @@ def mixed(served) -> dict[str, int]:
 def test_event_types_include_exclude_and_group_wildcards(serve, probe):
     served = serve()
     s = mixed(served)
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([4, 3, 2, 1])
     panel = page.locator("#type-list")
     received = panel.locator('.type-row[data-type="prison.prisoner.received"]')
@@ -78,7 +72,7 @@ def test_event_types_include_exclude_and_group_wildcards(serve, probe):
 def test_type_ahead_finds_and_includes_a_type(serve, probe):
     served = serve()
     s = mixed(served)
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([4, 3, 2, 1])
     search = page.locator("#type-search")
     search.fill("tier")
@@ -93,7 +87,7 @@ def test_type_ahead_finds_and_includes_a_type(serve, probe):
 def test_status_source_text_and_time_filters(serve, probe):
     served = serve()
     s = mixed(served)
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([4, 3, 2, 1])
     page.locator("#f-status").get_by_role("button", name="invalid").click()
     probe.wait_seqs([s["invalid"]])
@@ -124,7 +118,7 @@ def test_status_source_text_and_time_filters(serve, probe):
 def test_person_chip_shows_their_timeline(serve, probe):
     served = serve()
     s = mixed(served)
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([4, 3, 2, 1])
     page.locator(f'#list .row[data-seq="{s["received"]}"] .chip').click()
     probe.wait_seqs([s["tier"], s["received"]])  # across event types and sources
@@ -138,7 +132,7 @@ def test_deep_link_reload_restores_filters_and_the_open_message(serve, probe):
     s = mixed(served)
     link = (f"/?eventType=prison.prisoner.received&q=prisoner&status=invalid&status=valid"
             f"&seq={s['invalid']}")
-    page = open_page(probe, served, link)
+    page = probe.open(served, link)
     probe.wait_seqs([s["invalid"], s["received"]])
     expect(page.locator("#detail")).to_be_visible()
     expect(page.locator("#detail-title")).to_have_text("prison.prisoner.received")
@@ -160,7 +154,7 @@ def test_deep_link_reload_restores_filters_and_the_open_message(serve, probe):
 def test_hidden_event_types_by_default_and_saved_filters(serve, probe):
     served = serve({"HIDE_EVENT_TYPES": ["probation.tier.changed"]})
     s = mixed(served)
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([s["invalid"], s["released"], s["received"]])
     expect(page.locator("#active-filters")).to_contain_text("probation.tier.changed")
     page.get_by_role("button", name="Remove hide probation.tier.changed").click()

@@ -14,15 +14,9 @@ from tests.conftest import event, wait_until
 pytestmark = pytest.mark.browser
 
 
-def open_page(probe, served, path="/"):
-    probe.page.goto(served.url + path)
-    expect(probe.page.locator("#connection")).to_have_attribute("data-state", "live")
-    return probe.page
-
-
 def test_live_arrival_through_sns(serve, probe, topic):
     served = serve({"QUEUES": [f"orders={topic.queue_url}"]}, start=True)
-    page = open_page(probe, served)
+    page = probe.open(served)
     expect(page.locator("#empty")).to_be_visible()
     topic.publish(event("prison-offender-events.prisoner.received",
                         description="Received into HMP Moorland"))
@@ -52,7 +46,7 @@ def test_pause_holds_the_list_and_counts_new_messages(serve, probe):
     served = serve()
     for i in range(3):
         feed(served.viewer, envelope_event(noms=f"A000{i}AA"))
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([3, 2, 1])
     page.locator("#list").focus()
     page.keyboard.press(" ")  # space pauses
@@ -71,7 +65,7 @@ def test_clear_empties_the_list_and_new_messages_still_arrive(serve, probe):
     served = serve()
     for _ in range(4):
         feed(served.viewer, envelope_event())
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([4, 3, 2, 1])
     page.locator("#clear").click()
     probe.wait_seqs([])
@@ -84,7 +78,7 @@ def test_follow_newest_off_keeps_the_view_still(serve, probe):
     served = serve()
     for _ in range(120):
         feed(served.viewer, envelope_event())
-    page = open_page(probe, served)
+    page = probe.open(served)
     wait_until(lambda: len(probe.seqs()) == 120)
     page.locator("#list").evaluate("el => { el.scrollTop = 900; }")
     expect(page.locator("#follow")).to_have_attribute("aria-pressed", "false")
@@ -103,7 +97,7 @@ def test_reconnects_after_a_server_restart_with_nothing_lost_or_doubled(serve, p
     served = serve()
     for _ in range(5):
         feed(served.viewer, envelope_event())
-    page = open_page(probe, served)
+    page = probe.open(served)
     probe.wait_seqs([5, 4, 3, 2, 1])
     served.stop()
     expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
@@ -123,7 +117,7 @@ def test_ten_thousand_messages_stay_virtualised(serve, probe):
     served = serve()
     for i in range(10_000):
         feed(served.viewer, envelope_event(noms=f"V{i:04d}VV"))
-    page = open_page(probe, served)
+    page = probe.open(served)
     wait_until(lambda: len(probe.seqs()) == 500, message="first page of 500")
     expect(page.locator("#count")).to_contain_text("10,000 matching")
     # scrolling to the end pages older messages in over REST, up to the cap
@@ -154,7 +148,7 @@ def test_burst_of_200_per_second_without_long_tasks(serve, probe):
     served = serve({"BUFFER_SIZE": 20_000})
     for i in range(2_000):
         feed(served.viewer, envelope_event(noms=f"W{i:04d}WW"))
-    page = open_page(probe, served)
+    page = probe.open(served)
     wait_until(lambda: len(probe.seqs()) == 500)
     page.evaluate(LONG_TASK_PROBE)
     done = threading.Event()

@@ -173,9 +173,9 @@ function fill(row, m) {
   row.replaceChildren(
     cell("time", localTime(m.receivedAt), utcTitle(m.receivedAt)),
     cell("type", m.eventType ?? "(no event type)", m.eventType ?? ""),
-    cell("source", m.source, m.source),
-    people,
     cell("summary", m.summary, m.summary),
+    people,
+    cell("source", m.source, m.source),
     h("div", { class: "cell status", role: "gridcell" }, badge,
       errors ? h("span", { class: "err-count", text: String(errors), title: `${errors} error(s)` }) : null),
   );
