@@ -70,14 +70,16 @@ def test_hostile_content_renders_as_text(serve, probe):
     page = probe.page
     page.goto(served.url + "/")
     rows = page.locator("#list .row:not([hidden])")
-    expect(rows).to_have_count(6)
+    expect(rows).to_have_count(6, timeout=15_000)
     for i in range(6):
         rows.nth(i).click()
-        expect(page.locator("#detail")).to_be_visible()
+        expect(page.locator("#detail")).to_be_visible(timeout=15_000)
         for tab in ("body", "envelope", "raw", "spec", "timings"):
             page.locator(f"#tab-{tab}").click()
-            expect(page.locator(f"#panel-{tab}")).to_be_visible()
+            expect(page.locator(f"#panel-{tab}")).to_be_visible(timeout=15_000)
         assert page.evaluate(INJECTED) == [], f"injected elements after opening row {i}"
+        page.locator("#detail-close").click()
+        expect(page.locator("#detail")).to_be_hidden(timeout=15_000)
     assert probe.dialogs == []
     assert page.evaluate("window.__pwned") is None
     listed = page.locator("#list").text_content()
@@ -102,12 +104,14 @@ def test_detail_url_links_only_open_http(serve, probe):
     page = probe.page
     page.goto(served.url + "/")
     rows = page.locator("#list .row:not([hidden])")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(3, timeout=15_000)
     found = []
     for i in range(3):
         rows.nth(i).click()
-        expect(page.locator("#detail")).to_be_visible()
+        expect(page.locator("#detail")).to_be_visible(timeout=15_000)
         found.append(page.evaluate(
             "[...document.querySelectorAll('#detail-meta a[href]')].map((a) => a.href)"))
+        page.locator("#detail-close").click()
+        expect(page.locator("#detail")).to_be_hidden(timeout=15_000)
     assert sorted(sum(found, [])) == ["https://example.org/ok"]
     assert probe.dialogs == []
