@@ -75,6 +75,14 @@ class Probe:
         if msg.type == "error" and "Content Security Policy" in msg.text:
             self.csp.append(msg.text)
 
+    def open(self, served: Served, path: str = "/") -> Any:
+        """Load the page and wait until its stream is live; returns the Playwright page."""
+        from playwright.sync_api import expect
+
+        self.page.goto(served.url + path)
+        expect(self.page.locator("#connection")).to_have_attribute("data-state", "live")
+        return self.page
+
     def seqs(self) -> list[int]:
         """The seq of every message the page holds, in list order (newest first)."""
         return self.page.evaluate("window.viewerApp.model.items.map((m) => m.seq)")
