@@ -126,16 +126,26 @@ class MemoryStore:
             return m
 
     def _insert(self, m: Message) -> None:
+        # Runs for every message: no throwaway objects (setdefault's SeqList, a set of one).
         self._remember(m.message_id, m.seq)
         self._all.append(m)
-        self._by_type.setdefault(m.event_type, SeqList()).append(m)
-        for person in {v for _, v in m.identifiers}:
-            self._by_person.setdefault(person, SeqList()).append(m)
+        by_type = self._by_type.get(m.event_type)
+        if by_type is None:
+            by_type = self._by_type[m.event_type] = SeqList()
+        by_type.append(m)
+        identifiers = m.identifiers
+        persons = (identifiers[0][1],) if len(identifiers) == 1 else {v for _, v in identifiers}
+        for person in persons:
+            index = self._by_person.get(person)
+            if index is None:
+                index = self._by_person[person] = SeqList()
+            index.append(m)
         self._status[m.validation.status] += 1
         self._last_seen[m.event_type] = m.received_at
         while len(self._all) > self.max_size:
             self._evict()
-        self._emit("add", m)
+        if self._listeners:
+            self._emit("add", m)
 
     def _remember(self, message_id: str, seq: int) -> None:
         self._ids[message_id] = seq
@@ -171,7 +181,7 @@ class MemoryStore:
                               for m in self._by_type[t].newest_first()]
             for m in candidates:
                 verdict = judge(m)
-                if verdict.as_dict() != m.validation.as_dict():
+                if verdict != m.validation:  # the same fields as_dict() shows, compared
                     self._status[m.validation.status] -= 1
                     self._status[verdict.status] += 1
                     m.validation = verdict
