@@ -74,7 +74,7 @@ def run(mode: Mode) -> list[Row]:
 
     backlog = mode.pick(10_000, 10_000, 200)
     rate = mode.pick(200.0, 200.0, 20.0)
-    seconds = mode.pick(30.0, 10.0, 2.0)
+    seconds = mode.pick(30.0, 8.0, 2.0)
     results: dict[str, dict[str, Any]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -8,6 +8,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -16,8 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 import orjson
-
-from viewer.validation import CompiledSchema, Judge
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOPIC_ARN = "arn:aws:sns:eu-west-2:000000000000:bench"
@@ -104,46 +103,37 @@ def spec_schema(event_type: str) -> dict[str, Any]:
     }
 
 
-class BenchSpec:
-    """A spec as the judge uses it: a compiled validator, a description, no known faults."""
-
-    def __init__(self, event_type: str) -> None:
-        self.name = event_type
-        self.path = f"bench/{event_type}.yaml"
-        self.payload = spec_schema(event_type)
-        self.validator = CompiledSchema(self.payload, "spec")
-        self.fault_paths: frozenset[tuple[str, str]] = frozenset()
-
-    def describe(self) -> dict[str, Any]:
-        """The contract's ``validation.spec`` object."""
-        return {"name": self.name, "path": self.path}
-
-    def is_fault(self, error: dict[str, Any]) -> bool:
-        """No bench spec is at fault."""
-        return (error["schema"], error["schemaPath"]) in self.fault_paths
+def write_specs(root: str) -> str:
+    """The bench specs as registry files (``spec/schemas/bench-service/*.yaml``) under root."""
+    folder = os.path.join(root, "spec", "schemas", "bench-service")
+    os.makedirs(folder, exist_ok=True)
+    for event_type in EVENT_TYPES:
+        payload = spec_schema(event_type)
+        payload["properties"]["eventType"]["example"] = event_type
+        spec = {"name": event_type, "title": event_type, "contentType": "application/json",
+                "payload": payload}
+        path = os.path.join(folder, event_type.split(".", 1)[1] + ".yaml")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(orjson.dumps(spec, option=orjson.OPT_INDENT_2).decode())  # JSON is YAML
+    return root
 
 
-class BenchRegistry:
-    """A loaded registry holding one spec per bench event type."""
-
-    loaded = True
-
-    def __init__(self) -> None:
-        self._by_type = {t: BenchSpec(t) for t in EVENT_TYPES}
-
-    def lookup(self, event_type: str) -> BenchSpec | None:
-        """The spec for an event type, or None."""
-        return self._by_type.get(event_type)
+_SPEC_DIR: str | None = None
 
 
-def bench_judge() -> Judge:
-    """The viewer's judge with the bench specs registered."""
-    return Judge(BenchRegistry())  # type: ignore[arg-type]
+def spec_dir() -> str:
+    """A temporary directory holding the bench specs (written once per process)."""
+    global _SPEC_DIR
+    if _SPEC_DIR is None:
+        _SPEC_DIR = write_specs(tempfile.mkdtemp(prefix="bench-specs-"))
+    return _SPEC_DIR
 
 
 def use_bench_specs(viewer: Any) -> None:
-    """Give a Viewer the bench specs (the real registry loads from files)."""
-    viewer.judge = bench_judge()
+    """Load the bench specs into a Viewer's own registry, as ``--spec-dir`` would."""
+    viewer.registry.dirs = [spec_dir()]
+    viewer.registry.reload()
+    assert viewer.registry.lookup(EVENT_TYPES[0]) is not None, "bench specs did not load"
 
 
 def event_body(rng: random.Random, event_type: str | None = None, size: int = 1000,

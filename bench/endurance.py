@@ -73,10 +73,10 @@ class BareDemo:
 
 def run(mode: Mode) -> list[Row]:
     """RSS over time of the embedded default; growth per hour after the buffer fills."""
-    seconds = mode.pick(600.0, 60.0, 6.0)
+    seconds = mode.pick(600.0, 50.0, 6.0)
     every = mode.pick(5.0, 2.0, 1.0)
     rate = 30.0  # 20x the default 1.5 events/s
-    buffer = mode.pick(10_000, 1_000, 100)  # quick: a smaller buffer fills within the run
+    buffer = mode.pick(10_000, 600, 100)  # quick: a smaller buffer fills within the run
     args = ["-m", "viewer", "serve", "--port", "0", "--demo-rate", str(rate),
             "--buffer-size", str(buffer), "--log-level", "WARNING", "--spec-watch", "false"]
     viewer = Child(args, timeout=120, ready=" on http://")

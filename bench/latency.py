@@ -72,7 +72,7 @@ def run(mode: Mode, local: LocalSqs | None = None) -> list[Row]:
     """p50/p99 at 50 messages/s with 10 clients; target p99 <= bare p99 + 10 ms."""
     clients = mode.pick(10, 10, 2)
     rate = mode.pick(50.0, 50.0, 10.0)
-    seconds = mode.pick(40.0, 15.0, 1.0)
+    seconds = mode.pick(40.0, 10.0, 1.0)
     own = local is None
     local = local or LocalSqs()
     if own:

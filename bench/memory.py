@@ -57,7 +57,7 @@ def _child(n: int, what: str) -> dict[str, float]:
 
 def run(mode: Mode) -> list[Row]:
     """Bytes per buffered message with 100,000 ~1 KB events, vs the raw text size."""
-    n = mode.pick(100_000, 100_000, 2_000)
+    n = mode.pick(100_000, 30_000, 2_000)
     ours = _child(n, "ours")
     bare = _child(n, "bare")
     raw = ours["raw_per_message"]
