@@ -156,3 +156,19 @@ def test_theme_toggle_switches_and_is_remembered(serve, probe):
     assert background == "rgb(13, 17, 23)"
     page.reload()
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+
+
+def test_copy_body_and_validate_file(serve, probe):
+    served = serve()
+    m = feed(served.viewer, envelope_event())
+    probe.page.context.grant_permissions(["clipboard-read", "clipboard-write"],
+                                         origin=served.url)
+    page = probe.open(served, f"/?seq={m.seq}")
+    expect(page.locator("#detail-badge")).to_have_text("valid")
+    page.locator("#copy-body").click()
+    expect(page.locator(".toast")).to_have_text("Body copied")
+    assert json.loads(page.evaluate("navigator.clipboard.readText()")) == json.loads(m.raw)
+    page.locator("#copy-validate").click()
+    expect(page.locator(".toast").last).to_contain_text("validate")
+    copied = json.loads(page.evaluate("navigator.clipboard.readText()"))
+    assert copied["Message"] == m.raw and copied["Type"] == "Notification"

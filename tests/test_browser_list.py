@@ -173,3 +173,34 @@ def test_burst_of_200_per_second_without_long_tasks(serve, probe):
     # reported as 60 ms: this records them and only fails on a real freeze. The benchmark
     # owns the timing figures.
     assert all(d < 500 for d in long_tasks), long_tasks
+
+
+def test_falling_behind_resubscribes_without_gaps(serve, probe):
+    served = serve({"OUTBOX_SIZE": 4})  # a tiny outbox: a burst overflows it at once
+    behind = []
+    probe.page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda data: "stream/behind" in str(data) and behind.append(data)))
+    feed(served.viewer, envelope_event())
+    probe.open(served)
+    probe.wait_seqs([1])
+    for _ in range(300):
+        feed(served.viewer, envelope_event())
+    probe.wait_seqs(list(range(301, 0, -1)), timeout=30)
+    assert behind, "the burst never overflowed the outbox: the test proved nothing"
+
+
+def test_a_restarted_server_with_a_new_buffer_starts_afresh(serve, probe):
+    first = serve()
+    for _ in range(5):
+        feed(first.viewer, envelope_event())
+    page = probe.open(first)
+    probe.wait_seqs([5, 4, 3, 2, 1])
+    first.stop()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    second = serve()  # a new process: its buffer numbers from 1 again
+    second.stop()
+    second.port = first.port
+    second.start()
+    feed(second.viewer, envelope_event())
+    feed(second.viewer, envelope_event())
+    probe.wait_seqs([2, 1])
