@@ -72,6 +72,7 @@ function updateCounts() {
   const pill = byId("new-count");
   pill.hidden = !model.paused;
   pill.textContent = `${numberFmt.format(waiting)} new`;
+  document.title = model.paused && waiting ? `(${numberFmt.format(waiting)} new) HMPPS domain events` : "HMPPS domain events";
   byId("list").setAttribute("aria-rowcount", String(model.items.length + 1));
   const empty = byId("empty");
   empty.hidden = model.items.length > 0;
