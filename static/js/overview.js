@@ -167,7 +167,7 @@ export class TypePanel {
     const nodes = [];
     for (const [group, members] of groups) {
       const wildcard = group.startsWith("(") ? null : `${group}.*`;
-      nodes.push(h("div", { class: "type-group", dataset: { group } },
+      nodes.push(h("div", { class: "type-group", role: "listitem", dataset: { group } },
         wildcard ? this.button(wildcard, "include", `${group}.*`, "type-name group-name")
           : h("span", { class: "type-name group-name", text: group }),
         h("span", { class: "count" }),
