@@ -224,10 +224,11 @@ class ViewerProcess:
             self.proc.send_signal(sig or signal_mod.SIGTERM)
         try:
             code = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"viewer did not exit within {timeout}s:\n{self.output}")
+            raise AssertionError(
+                f"viewer did not exit within {timeout}s:\n{self.output}") from exc
         self._reader.join(5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()

@@ -8,10 +8,10 @@ memory; a trimmer thread drops old ones so the endpoint can run for a working da
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
-import logging
 import threading
 from typing import IO
 
