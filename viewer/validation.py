@@ -174,7 +174,6 @@ class Judge:
                  envelope: dict[str, Any] | None = None) -> None:
         self.envelope = CompiledSchema(envelope or envelope_schema(), "envelope")
         self.registry = registry
-        self._described: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     def spec_for(self, body: Any, attribute_type: str | None) -> Spec | None:
         """The spec registered for the body's ``eventType``, else the attribute's."""
@@ -188,15 +187,6 @@ class Judge:
                     return spec
         return None
 
-    def _describe(self, spec: Spec) -> dict[str, Any]:
-        """``spec.describe()``, one dict per spec shared by its messages (read-only)."""
-        known = self._described.get(id(spec))
-        if known is None or known[0] is not spec:
-            if len(self._described) > 4096:  # specs reloaded many times: start again
-                self._described.clear()
-            known = self._described[id(spec)] = (spec, spec.describe())
-        return known[1]
-
     def judge(self, body: Any, parse_error: str | None, attribute_type: str | None,
               warnings: tuple[str, ...] = ()) -> Validation:
         """The verdict on a parsed body (``parse_error`` set when the text was not JSON)."""
@@ -209,7 +199,7 @@ class Judge:
         spec_info = None
         if spec is not None:
             errors += spec.validator.errors(body)
-            spec_info = self._describe(spec)
+            spec_info = spec.description
             for error in errors:
                 if spec.is_fault(error):
                     error["specFault"] = True

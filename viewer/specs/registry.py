@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -33,6 +34,11 @@ class Spec:
     example: Any = None
     findings: list[Finding] = field(default_factory=list)
     overrides: tuple[str, ...] = ()
+
+    @cached_property
+    def description(self) -> dict[str, Any]:
+        """``describe()``, made once and shared (read-only) by every message it judged."""
+        return self.describe()
 
     def describe(self) -> dict[str, Any]:
         """The contract's ``validation.spec`` object (plus where it came from)."""
