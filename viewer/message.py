@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -175,8 +177,23 @@ def _scrub(value: Any) -> Any:
 
 def iso_utc(epoch: float) -> str:
     """An epoch time as ISO 8601 UTC with milliseconds and a Z."""
+    if 0 <= epoch < _YEAR_10000:
+        # Every serialised message formats its time: reuse the seconds, as datetime would
+        # round (half even, to the microsecond) and then cut to milliseconds.
+        frac, whole = math.modf(epoch)
+        micros = round(frac * 1_000_000)
+        seconds = int(whole) + (micros >= 1_000_000)
+        return f"{_iso_second(seconds)}.{micros % 1_000_000 // 1000:03d}Z"
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
+
+
+_YEAR_10000 = 253_402_300_800.0
+
+
+@lru_cache(maxsize=1024)
+def _iso_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def now() -> float:
