@@ -57,22 +57,22 @@ def parse(raw: str) -> ParseResult:
 
 def depth(value: Any) -> int:
     """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
-    if not isinstance(value, dict | list | tuple):
-        return 0  # the common case (every SNS envelope member but two): no stack needed
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children
-                     if isinstance(child, dict | list | tuple))
-    return deepest
+    if not isinstance(value, _CONTAINERS):
+        return 0  # the common case (every SNS envelope member but two): no walk needed
+    # Level by level: the depth is the number of levels (it runs on every SNS envelope).
+    levels = 0
+    current = [value]
+    while current:
+        levels += 1
+        below: list[Any] = []
+        for item in current:
+            children = item.values() if isinstance(item, dict) else item
+            below += [child for child in children if isinstance(child, _CONTAINERS)]
+        current = below
+    return levels
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 def _explain(message: str) -> str:
