@@ -118,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         for number in chosen:
             print(f"figure {number}: {FIGURES[number][1]} ...", file=sys.stderr, flush=True)
             begin = time.monotonic()
-            rows.extend(run_figure(number, mode, local))
+            found = run_figure(number, mode, local)
+            rows.extend(found)
             timings[number] = round(time.monotonic() - begin, 1)
+            print("\n".join(table(found).splitlines()[2:]), file=sys.stderr, flush=True)
     finally:
         if local is not None:
             local.stop()
