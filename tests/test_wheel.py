@@ -48,8 +48,10 @@ def dockerfile() -> tuple[list[str], dict[str, str], list[str]]:
 def installed(tmp_path_factory) -> Path:
     """A fresh venv with the wheel and its runtime dependencies (no dev or embedded extras)."""
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                    str(tmp / "dist"), str(ROOT)], check=True, capture_output=True)
+    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation",
+                            "--outdir", str(tmp / "dist"), str(ROOT)], capture_output=True,
+                           text=True)
+    assert built.returncode == 0, f"wheel build failed:\n{built.stdout}\n{built.stderr}"
     wheel = next((tmp / "dist").glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("viewer/templates/index.html", "viewer/static/app.js",
