@@ -91,9 +91,10 @@ class CompiledSchema:
         self._rs: Any = None
         self._py: jsonschema.Draft7Validator | None = None
         try:
+            # offline: a spec's remote $ref is never fetched (no requests made on its say-so)
             self._rs = jsonschema_rs.Draft7Validator(
                 schema, validate_formats=True, ignore_unknown_formats=True,
-                formats={"date-time": is_rfc3339},
+                formats={"date-time": is_rfc3339}, offline=True,
             )
         except Exception as exc:  # a regex or $ref jsonschema-rs refuses: use the reference engine
             self.compile_error = str(exc)
@@ -107,7 +108,19 @@ class CompiledSchema:
         return not self.errors(instance)
 
     def errors(self, instance: Any) -> list[dict[str, Any]]:
-        """Every error as ``{schema, pointer, message, keyword, schemaPath}``."""
+        """Every error as ``{schema, pointer, message, keyword, schemaPath}``; never raises.
+
+        A schema the engine can compile but not apply (a ``$ref`` or regex the reference
+        engine only meets while validating) gives one ``schema`` error at the root.
+        """
+        try:
+            return self._errors(instance)
+        except RecursionError:
+            return [self._error("", "too deeply nested to validate", "maxDepth", "")]
+        except Exception as exc:  # noqa: BLE001 - a broken spec must not stop the consumer
+            return [self._error("", f"the schema could not be applied: {exc}", "schema", "")]
+
+    def _errors(self, instance: Any) -> list[dict[str, Any]]:
         if self._rs is not None:
             if self._rs.is_valid(instance):
                 return []
@@ -119,13 +132,10 @@ class CompiledSchema:
             return out
         assert self._py is not None
         out = []
-        try:
-            for e in self._py.iter_errors(instance):
-                out.extend(self._from_py(e, instance))
-                if len(out) >= MAX_ERRORS:
-                    break
-        except RecursionError:
-            out.append(self._error("", "too deeply nested to validate", "maxDepth", ""))
+        for e in self._py.iter_errors(instance):
+            out.extend(self._from_py(e, instance))
+            if len(out) >= MAX_ERRORS:
+                break
         return out
 
     def _error(self, ptr: str, message: str, keyword: str, schema_path: str) -> dict[str, Any]:

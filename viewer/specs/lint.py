@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema
+import jsonschema_rs
 
 from viewer.specs.loader import Finding
 from viewer.validation import CompiledSchema, pointer
@@ -100,6 +104,74 @@ def _get(schema: Any, path: tuple[Any, ...]) -> Any:
     return schema
 
 
+def resolve(root: Any, ref: Any) -> Any:
+    """What a local ``$ref`` (``#`` or ``#/json/pointer``) names inside ``root``, or MISSING."""
+    if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
+        return MISSING
+    node = root
+    for raw in ref[2:].split("/") if ref != "#" else ():
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return MISSING
+    return node
+
+
+def deref(node: Any, root: Any) -> Any:
+    """``node``, or what its local ``$ref`` chain leads to inside ``root`` (MISSING if nowhere)."""
+    for _ in range(MAX_DEPTH):
+        if not isinstance(node, dict) or "$ref" not in node:
+            return node
+        node = resolve(root, node["$ref"])
+    return MISSING
+
+
+@lru_cache(maxsize=1024)
+def _regex_error(pattern: str) -> str | None:
+    """Why the validation engine refuses a ``pattern``, or None when it takes it."""
+    try:
+        jsonschema_rs.Draft7Validator({"pattern": pattern})
+    except Exception as exc:  # noqa: BLE001 - the engine's own refusal, said in one line
+        return " ".join(str(exc).split("Failed validating")[0].split())
+    return None
+
+
+def _unusable(node: dict[str, Any], root: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """(path, why) of each keyword in ``node`` no engine can use.
+
+    A ``$ref`` to nowhere or outside the spec (never fetched), a ``pattern`` (or a
+    ``patternProperties`` key) that is not a regex.
+    """
+    out: list[tuple[tuple[Any, ...], str]] = []
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        if not (ref == "#" or ref.startswith("#/")):
+            out.append((("$ref",), f"$ref {ref!r} points outside this spec (not followed)"))
+        elif resolve(root, ref) is MISSING:
+            out.append((("$ref",), f"$ref {ref!r} points to nothing in this spec"))
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and _regex_error(pattern):
+        out.append((("pattern",), f"pattern {_short(pattern)!r} is not a regex: "
+                                  f"{_short(_regex_error(pattern) or '')}"))
+    props = node.get("patternProperties")
+    if isinstance(props, dict):
+        out.extend((("patternProperties", key), f"patternProperties key {_short(key)!r} is "
+                    "not a regex") for key in props if isinstance(key, str) and _regex_error(key))
+    return out
+
+
+def _component_schemas(root: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any]]:
+    """A whole AsyncAPI document's ``components.schemas`` (what its payload refs point to)."""
+    components = root.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if not isinstance(schemas, dict):
+        return []
+    return [(("components", "schemas", name), sub) for name, sub in schemas.items()]
+
+
 def sanitise(payload: Any, file: str) -> tuple[Any, list[Finding]]:
     """A deep copy where anything that is not a schema becomes ``{}``, with a finding each."""
     findings: list[Finding] = []
@@ -108,13 +180,24 @@ def sanitise(payload: Any, file: str) -> tuple[Any, list[Finding]]:
                                 "schema: treated as {} (anything goes)", file, ""))
         return {}, findings
     clean = jsonable(payload)
+    roots: list[tuple[Any, ...]] = [()]  # the payload, and the schemas its refs point into
     places: set[tuple[Any, ...]] = {()}
     stack: list[tuple[tuple[Any, ...], Any, int]] = [((), clean, 0)]
     while stack:
         at, node, depth = stack.pop()
         if not isinstance(node, dict) or depth > MAX_DEPTH:
             continue
-        for path, sub in subschemas(node, at):
+        for rel, why in _unusable(node, clean):
+            owner = node if len(rel) == 1 else node[rel[0]]
+            owner.pop(rel[-1], None)
+            findings.append(Finding("malformed-subschema", f"{why}: keyword ignored", file,
+                                    pointer((*at, *rel))))
+        children = subschemas(node, at)
+        if not at:
+            components = _component_schemas(node)
+            roots.extend(path for path, _ in components)
+            children += components
+        for path, sub in children:
             places.add(path)
             if isinstance(sub, dict):
                 stack.append((path, sub, depth + 1))
@@ -127,22 +210,28 @@ def sanitise(payload: Any, file: str) -> tuple[Any, list[Finding]]:
     # Keyword values the draft-07 meta-schema refuses (``type: strin``, ``required: name``):
     # drop the keyword, so the rest of that subschema still applies.
     for _ in range(50):
-        error = next(iter(_META.iter_errors(clean)), None)
+        error = next((e for r in roots for e in _meta_errors(clean, r)), None)
         if error is None:
             break
-        path = tuple(error.absolute_path)
+        path, message = error
         owner = max((p for p in places if path[:len(p)] == p and len(p) < len(path)),
                     key=len, default=None)
         if owner is None:  # the root itself: give up on it
-            findings.append(Finding("not-a-schema", f"payload: {error.message}", file, ""))
+            findings.append(Finding("not-a-schema", f"payload: {message}", file, ""))
             return {}, findings
         keyword = path[len(owner)]
         node = _get(clean, owner)
         node.pop(keyword, None)
         findings.append(Finding("malformed-subschema",
-                                f"{keyword}: {_short(error.message)}: keyword ignored",
+                                f"{keyword}: {_short(message)}: keyword ignored",
                                 file, pointer((*owner, keyword))))
     return clean, findings
+
+
+def _meta_errors(clean: Any, root: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """The draft-07 meta-schema's errors in the schema at ``root``: (path from payload, why)."""
+    for error in _META.iter_errors(_get(clean, root)):
+        yield (*root, *error.absolute_path), error.message
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:

@@ -74,7 +74,10 @@ class Index:
 
 
 def _event_type_of(payload: Any) -> str | None:
-    prop = payload.get("properties", {}).get("eventType") if isinstance(payload, dict) else None
+    # A whole AsyncAPI document's payload is usually a $ref into components.schemas.
+    root = lint.deref(payload, payload)
+    props = root.get("properties") if isinstance(root, dict) else None
+    prop = lint.deref(props.get("eventType"), payload) if isinstance(props, dict) else None
     if isinstance(prop, dict):
         for key in ("const", "example"):
             if isinstance(prop.get(key), str):

@@ -1,0 +1,137 @@
+"""Contract checks from a review: hostile specs and messages the other tests did not reach."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import event
+from tests.test_specs_registry import registry, verdict, write
+from viewer.validation import CompiledSchema
+
+
+@pytest.fixture
+def http_hits() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that records every path asked of it: (base URL, paths)."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            hits.append(self.path)
+            body = b'{"type": "integer"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_broken_refs_and_regexes_never_crash_the_judge(tmp_path, http_hits):
+    base, hits = http_hits
+    broken = {
+        "ref.nowhere": "{$ref: '#/definitions/nope'}",
+        "ref.remote": f"{{$ref: '{base}/schema.json'}}",
+        "ref.relative": "{$ref: 'other.yaml#/Thing'}",
+        "bad.regex": "{pattern: '[a-'}",
+    }
+    for name, k in broken.items():
+        write(tmp_path, f"spec/schemas/{name}.yaml", f"""
+            name: {name}
+            payload:
+              type: object
+              properties:
+                eventType: {{type: string, const: {name}}}
+                additionalInformation:
+                  type: object
+                  properties:
+                    k: {k}
+                    n: {{type: integer}}
+        """)
+    reg = registry(tmp_path)
+    assert hits == []  # a spec never makes the viewer fetch anything
+    for name in broken:
+        spec = reg.lookup(name)
+        assert spec is not None, name
+        assert [(f.code, f.pointer) for f in spec.findings] == [
+            ("malformed-subschema", "/properties/additionalInformation/properties/k/"
+             + ("pattern" if name == "bad.regex" else "$ref"))], name
+        for k in ("x", 5, {"a": 1}):
+            good = verdict(reg, event(name, additionalInformation={"k": k, "n": 1}))
+            assert good.status == "valid", (name, k, good.errors)
+        # the rest of the spec still applies, and the broken place is the spec's fault
+        bad = verdict(reg, event(name, additionalInformation={"k": "x", "n": "one"}))
+        assert [(e["pointer"], e["keyword"]) for e in bad.errors] == [
+            ("/additionalInformation/n", "type")]
+        assert spec.is_fault({"pointer": "/additionalInformation/k"})
+
+
+def test_recursive_refs_load_and_judge(tmp_path):
+    write(tmp_path, "spec/schemas/tree.yaml", """
+        name: tree.grown
+        payload:
+          type: object
+          definitions:
+            node:
+              type: object
+              properties:
+                size: {type: integer}
+                child: {$ref: '#/definitions/node'}
+          properties:
+            additionalInformation: {$ref: '#/definitions/node'}
+    """)
+    reg = registry(tmp_path)
+    assert reg.lookup("tree.grown").findings == []
+    deep = {"child": {"child": {"size": "big"}}}
+    errors = verdict(reg, event("tree.grown", additionalInformation=deep)).errors
+    assert [e["pointer"] for e in errors] == ["/additionalInformation/child/child/size"]
+
+
+def test_asyncapi_document_component_schemas_are_sanitised_and_indexed(tmp_path):
+    write(tmp_path, "spec/schemas/doc.yaml", """
+        asyncapi: 2.6.0
+        components:
+          messages:
+            ThingMade:
+              payload: {$ref: '#/components/schemas/Made'}
+          schemas:
+            Made:
+              type: object
+              properties:
+                eventType: {type: string, const: doc.thing.made}
+                applicationId: applicationId
+                count: {type: integer}
+    """)
+    reg = registry(tmp_path)
+    spec = reg.lookup("doc.thing.made")  # the eventType const behind the $ref
+    assert spec is not None and reg.lookup("ThingMade") is spec
+    assert ("malformed-subschema", "/components/schemas/Made/properties/applicationId") in [
+        (f.code, f.pointer) for f in spec.findings]
+    ok = verdict(reg, event("doc.thing.made", applicationId=[1]))
+    assert ok.status == "valid", ok.errors
+    bad = verdict(reg, event("doc.thing.made", count="x"))
+    assert [(e["pointer"], e["keyword"]) for e in bad.errors] == [("/count", "type")]
+
+
+def test_a_schema_that_cannot_be_applied_gives_an_error_not_an_exception():
+    # jsonschema-rs refuses it, the reference engine only fails once it validates
+    compiled = CompiledSchema({"properties": {"k": {"type": "strin"}}}, "spec")
+    assert compiled.engine == "jsonschema"
+    errors = compiled.errors({"k": 1})
+    assert [(e["schema"], e["pointer"], e["keyword"]) for e in errors] == [
+        ("spec", "", "schema")]
+    assert compiled.is_valid({"k": 1}) is False
