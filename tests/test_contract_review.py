@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import event
 from tests.test_specs_registry import registry, verdict, write
-from viewer.validation import CompiledSchema
+from viewer.validation import CompiledSchema, is_rfc3339
 
 
 @pytest.fixture
@@ -135,3 +135,25 @@ def test_a_schema_that_cannot_be_applied_gives_an_error_not_an_exception():
     assert [(e["schema"], e["pointer"], e["keyword"]) for e in errors] == [
         ("spec", "", "schema")]
     assert compiled.is_valid({"k": 1}) is False
+
+
+@pytest.mark.parametrize("engine", ["jsonschema-rs", "jsonschema"])
+def test_false_schemas_name_the_keyword_and_point_at_each_member(engine, monkeypatch):
+    if engine == "jsonschema":  # as when jsonschema-rs refuses a spec
+        monkeypatch.setattr("viewer.validation.jsonschema_rs.Draft7Validator",
+                            lambda *a, **k: (_ for _ in ()).throw(ValueError("refused")))
+    closed = CompiledSchema({"properties": {"info": {"additionalProperties": False},
+                                            "gone": False}}, "spec")
+    assert closed.engine == engine
+    errors = closed.errors({"info": {"a/b": 1, "~x": 2}, "gone": 1})
+    # (the reference engine loses the location of a false subschema: only its keyword)
+    gone = "/gone" if engine == "jsonschema-rs" else ""
+    assert sorted((e["pointer"], e["keyword"]) for e in errors) == sorted([
+        (gone, "false"), ("/info/a~1b", "additionalProperties"),
+        ("/info/~0x", "additionalProperties")])
+
+
+@pytest.mark.parametrize("text", ["٢٠٢٤-01-01T00:00:00Z", "2024-01-01T00:00:00+٠١:00",
+                                  "2024-01-01T00:00:00.５Z"])
+def test_date_time_digits_are_ascii(text):
+    assert is_rfc3339(text) is False

@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 MAX_ERROR_MESSAGE = 300
 MAX_ERRORS = 50
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
-    r"([Zz]|[+-](\d{2}):(\d{2}))\Z"
+_RFC3339 = re.compile(  # ASCII digits only: \d would take any script's digits
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-]([0-9]{2}):([0-9]{2}))\Z"
 )
 
 
@@ -126,7 +126,7 @@ class CompiledSchema:
                 return []
             out = []
             for e in self._rs.iter_errors(instance):
-                out.extend(self._from_rs(e))
+                out.extend(self._from_rs(e, instance))
                 if len(out) >= MAX_ERRORS:
                     break
             return out
@@ -142,11 +142,22 @@ class CompiledSchema:
         return {"schema": self.label, "pointer": ptr, "message": _short(message),
                 "keyword": keyword, "schemaPath": schema_path}
 
-    def _from_rs(self, e: Any) -> list[dict[str, Any]]:
+    def _from_rs(self, e: Any, root: Any) -> list[dict[str, Any]]:
         path = list(e.instance_path)
         spath = list(e.schema_path)
         keyword = str(spath[-1]) if spath else ""
         kind = e.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.FalseSchema):
+            if keyword == "additionalProperties":
+                # With no properties beside it, the engine says only "False schema does not
+                # allow <a value>": name every member that is not allowed, as it does otherwise.
+                names = _unexpected(_at(self.schema, spath[:-1]), _at(root, path))
+                if names:
+                    return [self._error(pointer([*path, name]),
+                                        f"{name!r} is not allowed (additionalProperties)",
+                                        keyword, pointer(spath)) for name in names]
+            else:
+                keyword = "false"  # a ``false`` subschema: no keyword of its own failed
         if keyword == "required":
             # Point where the missing member should be (contract: "/version").
             name = kind.property
@@ -161,13 +172,51 @@ class CompiledSchema:
     def _from_py(self, e: jsonschema.ValidationError, root: Any) -> list[dict[str, Any]]:
         path = list(e.absolute_path)
         spath = list(e.absolute_schema_path)
-        keyword = str(e.validator)
+        keyword = "false" if e.validator is None else str(e.validator)
+        if keyword == "additionalProperties" and isinstance(e.instance, dict):
+            names = _unexpected(e.schema, e.instance)
+            if names:
+                return [self._error(pointer([*path, name]),
+                                    f"{name!r} is not allowed (additionalProperties)",
+                                    keyword, pointer(spath)) for name in names]
         if keyword == "required" and isinstance(e.instance, dict):
             missing = [n for n in e.validator_value if n not in e.instance]
             name = next((n for n in missing if repr(n) in e.message), missing[:1] or [""])
             name = name if isinstance(name, str) else name[0]
             return [self._error(pointer([*path, name]), e.message, keyword, pointer(spath))]
         return [self._error(pointer(path), e.message, keyword, pointer(spath))]
+
+
+def _at(value: Any, path: list[Any]) -> Any:
+    """The part of a JSON value at ``path`` (None when it is not there)."""
+    for part in path:
+        if isinstance(value, dict):
+            value = value.get(str(part))
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def _unexpected(schema: Any, instance: Any) -> list[str]:
+    """Members of ``instance`` that neither ``properties`` nor ``patternProperties`` allow."""
+    if not isinstance(schema, dict) or not isinstance(instance, dict):
+        return []
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    patterns = schema.get("patternProperties")
+    patterns = list(patterns) if isinstance(patterns, dict) else []
+    out = []
+    for name in instance:
+        if name in props:
+            continue
+        try:
+            if any(re.search(p, name) for p in patterns):
+                continue
+        except re.error:
+            continue  # a pattern Python cannot read: do not blame the member
+        out.append(name)
+    return out
 
 
 @cache
