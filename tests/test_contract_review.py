@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.conftest import event
 from tests.test_specs_registry import registry, verdict, write
+from viewer.specs import draft, yaml12
 from viewer.validation import CompiledSchema, is_rfc3339
 
 
@@ -157,3 +159,18 @@ def test_false_schemas_name_the_keyword_and_point_at_each_member(engine, monkeyp
                                   "2024-01-01T00:00:00.５Z"])
 def test_date_time_digits_are_ascii(text):
     assert is_rfc3339(text) is False
+
+
+def test_draft_keeps_strings_that_yaml_1_2_would_read_as_numbers(tmp_path):
+    tricky = ["1e5", "0o17", "0x1F", "-.5", "+12", ".inf", "null", "~", "true", "False", "1_000"]
+    body = event("drafted.tricky", additionalInformation={
+        **{f"v{i}": text for i, text in enumerate(tricky)}, **{text: 1 for text in tricky}})
+    text = draft.draft_yaml([json.dumps(body)])
+    loaded = yaml12.load(text)
+    info = loaded["payload"]["properties"]["additionalInformation"]
+    assert [info["properties"][f"v{i}"]["example"] for i in range(len(tricky))] == tricky
+    assert all(text in info["properties"] for text in tricky)  # keys stay strings too
+    write(tmp_path, "spec/schemas/drafted.yaml", text)
+    reg = registry(tmp_path)
+    assert reg.lookup("drafted.tricky").findings == []  # the draft passes its own lint
+    assert verdict(reg, body).status == "valid"

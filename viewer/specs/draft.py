@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from viewer import jsontext
 from viewer.sns import unwrap
+from viewer.specs import yaml12
 from viewer.validation import is_rfc3339
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
@@ -154,5 +153,5 @@ def draft_yaml(texts: list[str], event_type: str | None = None) -> str:
     """The drafted spec as YAML in the registry's layout and key order."""
     header = ("# Drafted by events-viewer from observed messages: check the types, add\n"
               "# descriptions, and put it under spec/schemas/<service>/ in the registry.\n")
-    return header + yaml.safe_dump(draft(texts, event_type), sort_keys=False,
-                                   allow_unicode=True, width=100)
+    return header + yaml12.dump(draft(texts, event_type), sort_keys=False,
+                                allow_unicode=True, width=100)

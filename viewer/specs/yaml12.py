@@ -72,6 +72,25 @@ Yaml12Loader.add_constructor("tag:yaml.org,2002:bool", _bool)
 Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
+class Yaml12Dumper(yaml.SafeDumper):
+    """SafeDumper that also quotes what the 1.2 core schema would not read back as a string.
+
+    PyYAML quotes by 1.1 rules only, so ``1e5`` and ``0o17`` were written plain, and
+    ``load`` read them back as numbers: the union of both schemas' resolvers quotes both.
+    """
+
+
+Yaml12Dumper.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}
+for _tag, _regexp, _first in _CORE:
+    Yaml12Dumper.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+
+def dump(data: Any, **options: Any) -> str:
+    """YAML text that both 1.1 and 1.2 readers read back as ``data``."""
+    return yaml.dump(data, Dumper=Yaml12Dumper, **options)
+
+
 def load(text: str) -> Any:
     """Parse one YAML document with 1.2 core-schema rules (yaml.YAMLError on bad input)."""
     return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
