@@ -174,3 +174,35 @@ def test_draft_keeps_strings_that_yaml_1_2_would_read_as_numbers(tmp_path):
     reg = registry(tmp_path)
     assert reg.lookup("drafted.tricky").findings == []  # the draft passes its own lint
     assert verdict(reg, body).status == "valid"
+
+
+def test_alias_bombs_and_cycles_are_yaml_errors_not_hangs(tmp_path):
+    bomb = ["name: a.bomb", 'a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    bomb += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    bomb.append("payload: {type: object, properties: {k: {example: *a9}}}")
+    (tmp_path / "spec/schemas").mkdir(parents=True)
+    (tmp_path / "spec/schemas/bomb.yaml").write_text("\n".join(bomb) + "\n")
+    write(tmp_path, "spec/schemas/cycle.yaml", """
+        name: a.cycle
+        payload: &p
+          type: object
+          properties:
+            child: *p
+    """)
+    write(tmp_path, "spec/schemas/shared.yaml", """
+        name: a.shared
+        payload:
+          type: object
+          definitions:
+            id: &id {type: string, pattern: '^[A-Z]'}
+          properties:
+            one: *id
+            two: *id
+    """)
+    reg = registry(tmp_path)
+    found = {f.path.rsplit("/", 1)[-1]: (f.code, f.message) for f in reg.index.findings}
+    assert found["bomb.yaml"][0] == "yaml-error" and "expand" in found["bomb.yaml"][1]
+    assert found["cycle.yaml"][0] == "yaml-error" and "cycle" in found["cycle.yaml"][1]
+    assert reg.lookup("a.shared").findings == []  # aliases used sensibly are fine
+    bad = verdict(reg, event("a.shared", one="Ok", two="lower"))
+    assert [e["pointer"] for e in bad.errors] == ["/two"]

@@ -91,6 +91,50 @@ def dump(data: Any, **options: Any) -> str:
     return yaml.dump(data, Dumper=Yaml12Dumper, **options)
 
 
+# A spec of a few kilobytes holds a few thousand values; 4 MiB of YAML (the file limit)
+# without aliases, well under a million. Aliases share one value among many places, and
+# every consumer of a spec (lint, example, validation) expands them.
+MAX_VALUES = 1_000_000
+
+
+class AliasError(yaml.YAMLError):
+    """Aliases that refer to themselves or expand past MAX_VALUES (a "billion laughs")."""
+
+
 def load(text: str) -> Any:
     """Parse one YAML document with 1.2 core-schema rules (yaml.YAMLError on bad input)."""
-    return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    value = yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    check_expansion(value)
+    return value
+
+
+def check_expansion(value: Any, limit: int = MAX_VALUES) -> int:
+    """How many values ``value`` holds with aliases expanded; AliasError past ``limit``.
+
+    Each shared (aliased) value is counted once per place but walked once, so a bomb is
+    found without expanding it; a value that contains itself is refused.
+    """
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        key = id(node)
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        if done:
+            open_ids.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[key] > limit:
+                raise AliasError(f"aliases expand to more than {limit} values")
+            continue
+        if key in sizes:
+            continue
+        if key in open_ids:
+            raise AliasError("an alias refers to a value that contains it (a cycle)")
+        open_ids.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, dict | list)
+                     and id(c) not in sizes)
+    return sizes.get(id(value), 1)
