@@ -160,7 +160,10 @@ def test_health_info_and_ping(app_factory, topic):
     app = app_factory({"QUEUES": [topic.queue_url]})
     client = app.test_client()
     assert get(client, "/health/ping") == {"status": "UP"}
-    assert get(client, "/info")["build"]["name"] == "hmpps-events-viewer"
+    info = get(client, "/info")
+    assert info["build"]["name"] == "hmpps-events-viewer"
+    # the contract names (name, version) at the top too, beside the HMPPS "build" object
+    assert (info["name"], info["version"]) == (info["build"]["name"], info["build"]["version"])
     report = wait_until(lambda: (r := client.get("/health")).status_code == 200 and r.json)
     queue = report["components"][f"queue-{topic.queue_name}"]["details"]
     assert queue["queueName"] == topic.queue_name

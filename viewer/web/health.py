@@ -133,7 +133,7 @@ def ready() -> tuple[Response, int]:
 def info() -> Response:
     """Build name and version, and what the viewer watches."""
     viewer = current_app.extensions["viewer"]
-    return jsonify(build={"name": NAME, "version": __version__},
+    return jsonify(name=NAME, version=__version__, build={"name": NAME, "version": __version__},
                    sources=[{"label": q.label, "dlq": q.dlq, "topic": q.topic_label}
                             for q in viewer.queues],
                    store="redis" if getattr(viewer, "journal", None) is not None else "memory")
