@@ -206,3 +206,19 @@ def test_alias_bombs_and_cycles_are_yaml_errors_not_hangs(tmp_path):
     assert reg.lookup("a.shared").findings == []  # aliases used sensibly are fine
     bad = verdict(reg, event("a.shared", one="Ok", two="lower"))
     assert [e["pointer"] for e in bad.errors] == ["/two"]
+
+
+def test_non_string_yaml_keys_become_their_json_spelling(tmp_path):
+    write(tmp_path, "spec/schemas/keys.yaml", """
+        name: a.keys
+        payload:
+          type: object
+          properties:
+            null: {type: string}
+            true: {type: string}
+            12: {type: string}
+    """)
+    reg = registry(tmp_path)
+    assert sorted(reg.lookup("a.keys").payload["properties"]) == ["12", "null", "true"]
+    bad = verdict(reg, event("a.keys", **{"null": 1, "true": 2, "12": 3}))
+    assert sorted(e["pointer"] for e in bad.errors) == ["/12", "/null", "/true"]

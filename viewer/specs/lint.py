@@ -239,12 +239,21 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     if depth > 4 * MAX_DEPTH:
         return None
     if isinstance(value, dict):
-        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+        return {_json_key(k): jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v, depth + 1) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
+
+
+def _json_key(key: Any) -> str:
+    """A YAML key as JSON would spell it (``null:`` is "null", not Python's "None")."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return {None: "null", True: "true", False: "false"}[key]
+    return str(key)
 
 
 def _show(value: Any) -> str:
