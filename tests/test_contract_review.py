@@ -222,3 +222,14 @@ def test_non_string_yaml_keys_become_their_json_spelling(tmp_path):
     assert sorted(reg.lookup("a.keys").payload["properties"]) == ["12", "null", "true"]
     bad = verdict(reg, event("a.keys", **{"null": 1, "true": 2, "12": 3}))
     assert sorted(e["pointer"] for e in bad.errors) == ["/12", "/null", "/true"]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/api/messages/abc", 404), ("GET", "/api/messages/-1", 404),
+    ("GET", "/api/no-such-thing", 404), ("DELETE", "/api/messages", 405)])
+def test_api_routing_errors_are_json(app_factory, method, path, status):
+    client = app_factory({"QUEUES": []}, start=False).test_client()
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert response.is_json and "error" in response.get_json()
+    assert client.get("/no-such-page").mimetype == "text/html"  # pages keep HTML errors

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from viewer import __version__
 from viewer.filters import DEFAULT_LIMIT, Filter, FilterError, parse_filter, parse_int
@@ -96,6 +97,18 @@ def stats() -> Response:
     return json_response(orjson.dumps(current_app.extensions["viewer"].store.stats()))
 
 
+def _http_error(exc: HTTPException) -> Response | HTTPException:
+    """Under /api, routing errors (no such path, ``/api/messages/abc``) answer JSON too."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        response = error(exc.code or 500, f"{exc.name}: {request.method} {request.path}")
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+    return exc
+
+
 def init_app(app: Flask) -> None:
     """Register the API."""
     app.register_blueprint(bp)
+    app.register_error_handler(NotFound, _http_error)
+    app.register_error_handler(MethodNotAllowed, _http_error)
