@@ -102,7 +102,7 @@ def run(mode: Mode) -> list[Row]:
     last = samples[-1]
     total = last["viewer"] + last["moto"]
     projected = total + DAY_HOURS * max(0.0, ours)
-    return [Row("8", f"endurance: demo at {rate:g}/s for {seconds / 60:g} min (RSS growth)",
+    return [Row("8", f"endurance: demo at {rate:g}/s for {seconds / 60:.3g} min (RSS growth)",
                 ours / MB, base / MB, "MB/h", f"{DAY_HOURS} h projected < 1 GB",
                 projected < 1024 * MB,
                 ratio=ours / base if base > MB else None,
