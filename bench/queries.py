@@ -34,15 +34,19 @@ def run(mode: Mode) -> list[Row]:
     person = sample.identifiers[0][1]
     event_type = sample.event_type
     text = person[:1] + person[1:].lower()  # found case-insensitively, in a few messages
-    needle = person  # the plain scan is case-sensitive: the cheapest scan there is
+    # The contract's q is a case-insensitive substring, so the plain scan answers the same
+    # question the same way: lower-case the text and look (a case-sensitive scan, cheaper
+    # but a different query, is reported in the notes).
+    needle = text.lower()
     cases: list[tuple[str, dict[str, str], Any, float | None]] = [
         ("event type", {"eventType": event_type},
          lambda: [m for m in data if m.event_type == event_type], 10.0),
-        ("text", {"q": text}, lambda: [m for m in data if needle in m.raw], None),
+        ("text", {"q": text}, lambda: [m for m in data if needle in m.raw.lower()], None),
         ("text (a word)", {"q": "Custody"},
-         lambda: [m for m in data if "custody" in m.raw], None),
+         lambda: [m for m in data if "custody" in m.raw.lower()], None),
         ("event type + text", {"eventType": event_type, "q": text},
-         lambda: [m for m in data if m.event_type == event_type and needle in m.raw], None),
+         lambda: [m for m in data if m.event_type == event_type and needle in m.raw.lower()],
+         None),
         ("status", {"status": "invalid"},
          lambda: [m for m in data if m.validation.status == "invalid"], 10.0),
         ("person", {"person": person},
@@ -67,10 +71,11 @@ def run(mode: Mode) -> list[Row]:
             target, passed = "(report)", None
         total = client.get(url).get_json()["total"]
         notes = f"{total} of {size:,} match; first page of 100 serialised"
-        if "q" in params:  # the scan is case-sensitive; say what a case-insensitive one costs
-            low = params["q"].lower()
-            folded = _p50(lambda low=low: [m for m in data if low in m.raw.lower()], reps)
-            notes += f"; a case-insensitive scan takes {folded * 1000:.0f} ms"
+        if "q" in params:  # what the cheaper, case-sensitive (different) query would cost
+            exact = params["q"]
+            plain = _p50(lambda exact=exact: [m for m in data if exact in m.raw], reps)
+            notes += f"; a case-sensitive scan (not the contract's query) takes " \
+                     f"{plain * 1000:.0f} ms"
         rows.append(Row("6", f"query: {name}", ours, bare, "ms p50", target, passed,
                         notes=notes))
     return rows
