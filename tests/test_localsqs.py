@@ -18,7 +18,7 @@ def test_trim_keeps_per_message_state_bounded():
         sqs = boto3.client("sqs", region_name=REGION)
         topic_arn, queue_url = create_topic_and_queue(sns, sqs)
         for i in range(60):
-            publish(sns, topic_arn, "trim.me", '{"n": %d}' % i)
+            publish(sns, topic_arn, "trim.me", f'{{"n": {i}}}')
             messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
                 "Messages", [])
             for m in messages:
