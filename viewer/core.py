@@ -30,8 +30,8 @@ class Viewer:
 
     def __init__(self, config: dict[str, Any] | None = None, *,
                  sqs_client: Any = None) -> None:
-        self.config = settings_mod.resolve(config) if config is None or \
-            "BUFFER_SIZE" not in config else dict(config)
+        # Defaults < environment < config; a fully resolved config (create_app's) wins whole.
+        self.config = settings_mod.resolve(config)
         self.registry = SpecRegistry()
         self.judge = Judge(self.registry)
         self.specs = SpecService(self)  # loads on start(), reloads on change
@@ -90,7 +90,7 @@ class Viewer:
         """Stop polling (unstored messages go back on their queue), then the embedded parts."""
         self.specs.stop()
         for consumer in self.consumers:
-            consumer._stop.set()
+            consumer.request_stop()
         for consumer in self.consumers:
             consumer.stop(timeout)
         if self.embedded is not None:

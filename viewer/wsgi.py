@@ -49,7 +49,7 @@ def _begin_stop(app: Flask) -> None:
     """Close websockets and stop polling without waiting, so the server can drain."""
     app.extensions["viewer.hub"].close_all()
     for consumer in app.extensions["viewer"].consumers:
-        consumer._stop.set()
+        consumer.request_stop()
 
 
 def _chain_sigterm(app: Flask) -> None:

@@ -121,9 +121,13 @@ class SqsConsumer:
                                         daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the thread to stop without waiting (so several queues stop together)."""
+        self._stop.set()
+
     def stop(self, timeout: float | None = None) -> None:
         """Stop polling (within the long-poll wait) and hand back unstored messages."""
-        self._stop.set()
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
 
