@@ -92,7 +92,7 @@ def run(mode: Mode) -> list[Row]:
     start = time.perf_counter()
     changed = viewer.store.revalidate(viewer.rejudge)
     took = time.perf_counter() - start
-    raws = [m.raw for m in viewer.store._all.newest_first()]
+    raws = [m.raw for m in reversed(viewer.store._all)]
     start = time.perf_counter()
     for raw in raws:
         body = orjson.loads(raw)

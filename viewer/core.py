@@ -14,7 +14,7 @@ import orjson
 from viewer import hmpps
 from viewer import settings as settings_mod
 from viewer.message import Message, Validation
-from viewer.sns import build_message, from_sqs
+from viewer.sns import EnvelopeCache, build_message, from_sqs
 from viewer.sources.sqs import BOTO_CONFIG, QueueRef, SqsConsumer
 from viewer.specs.registry import SpecRegistry
 from viewer.specs.service import SpecService
@@ -36,6 +36,7 @@ class Viewer:
         self.judge = Judge(self.registry)
         self.specs = SpecService(self)  # loads on start(), reloads on change
         self.store = MemoryStore(self.config["BUFFER_SIZE"])
+        self.envelopes = EnvelopeCache()  # each SNS envelope shape unpacked and kept once
         # HMPPS_SQS_* (read from HMPPS_ENV when given, so tests need not touch os.environ).
         self.hmpps = hmpps.load(self.config.get("HMPPS_ENV", os.environ))
         self.queues = [QueueRef.parse(q) for q in self.config["QUEUES"]] + self.hmpps.queues
@@ -102,7 +103,7 @@ class Viewer:
 
     def handle(self, sqs_message: dict[str, Any], label: str) -> bool:
         """Judge and store one SQS message; False if the store could not take it."""
-        message = from_sqs(sqs_message, label, self.judge)
+        message = from_sqs(sqs_message, label, self.judge, self.envelopes)
         return self.accept(message)
 
     def accept(self, message: Message) -> bool:
@@ -117,8 +118,7 @@ class Viewer:
             log.info("duplicate message %s (%s) ignored", message.message_id,
                      message.event_type)
         else:
-            self.counters[("received", message.source)] += 1
-            self.received[(message.source, message.event_type, message.status)] += 1
+            self.received[(message.source, message.event_type, message.validation.status)] += 1
             log.info("stored message %s seq=%d type=%s status=%s", message.message_id,
                      stored.seq, message.event_type, message.status)
         return True

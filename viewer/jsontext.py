@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import orjson
 
-# RFC 8259 section 9 lets a parser limit nesting. Ours is below the 255 levels orjson can
-# serialise and jsonschema-rs can take, so a deep message is flagged, never a crash.
-MAX_DEPTH = 200
+# RFC 8259 section 9 lets a parser limit nesting. Ours is the deepest orjson writes back
+# (it refuses 255 levels), so a message is flagged, never a crash where it is served, and
+# the check costs nothing: every parsed object is written back anyway (duplicate keys).
+MAX_DEPTH = 254
 
 # A key is a string closed by an unescaped quote and followed by a colon; nothing else in
 # JSON text is. Counting them is the cheap proof that no object repeats a key.
@@ -19,16 +21,17 @@ _KEY = re.compile(r'(?<!\\)"\s*:')
 _SPACED_KEY = re.compile(r'"\s+:')
 
 
-class ParseResult:
+class ParseResult(NamedTuple):
     """A parsed value, or why the text is not strict JSON, plus non-fatal warnings."""
 
-    __slots__ = ("value", "error", "warnings")
+    value: Any = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
 
-    def __init__(self, value: Any = None, error: str | None = None,
-                 warnings: tuple[str, ...] = ()) -> None:
-        self.value = value
-        self.error = error
-        self.warnings = warnings
+
+# Builds a ParseResult in C: parse runs for every message, and NamedTuple's own __new__ is a
+# Python function.
+_result = partial(tuple.__new__, ParseResult)
 
 
 def parse(raw: str) -> ParseResult:
@@ -43,10 +46,20 @@ def parse(raw: str) -> ParseResult:
         return ParseResult(error=_explain(str(exc)))
     except (RecursionError, MemoryError) as exc:  # defensive: orjson caps depth itself
         return ParseResult(error=f"not parsed: {type(exc).__name__}")
-    # Counting brackets is a cheap bound: only a text with many can nest deeply.
-    if raw.count("[") + raw.count("{") > MAX_DEPTH and depth(value) > MAX_DEPTH:
-        return ParseResult(error=f"nesting deeper than {MAX_DEPTH} levels (not parsed further)")
-    if isinstance(value, dict | list) and _may_repeat_keys(raw, value):
+    if type(value) is not dict and type(value) is not list:
+        return _result((value, None, ()))  # a scalar: no keys, no nesting
+    try:
+        written: bytes | None = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        if depth(value) > MAX_DEPTH:
+            return ParseResult(error=f"nesting deeper than {MAX_DEPTH} levels "
+                                     "(not parsed further)")
+        written = None  # a value orjson will not write back: check keys the slow way
+    # The common case, all in C: compact text exactly as orjson writes it repeats no key, as
+    # what orjson writes never repeats one (a dropped duplicate would show).
+    if written is not None and written == raw.encode("utf-8", "surrogatepass"):
+        return _result((value, None, ()))
+    if _may_repeat_keys(raw, value, written):
         duplicates = find_duplicate_keys(raw)
         if duplicates:
             return ParseResult(value, warnings=tuple(
@@ -96,16 +109,12 @@ def _count_keys(value: Any) -> int:
     return count
 
 
-def _may_repeat_keys(raw: str, value: Any) -> bool:
-    if "\\" in raw:
-        return True  # escapes can hide or fake a key's closing quote: check properly
-    if _SPACED_KEY.search(raw) is None:
-        # The common, compact case, all in C: without escapes no string holds a quote, so
-        # every '":' closes a key, in the text and in the value re-serialised (one per key).
-        try:
-            return raw.count('":') != orjson.dumps(value).count(b'":')
-        except orjson.JSONEncodeError:
-            pass  # a value orjson will not write back: count the slow way
+def _may_repeat_keys(raw: str, value: Any, written: bytes | None) -> bool:
+    if written is not None and "\\" not in raw and _SPACED_KEY.search(raw) is None:
+        # Without escapes no string holds a quote, so every '":' closes a key, in the text
+        # and in the value written back (one per key).
+        return raw.count('":') != written.count(b'":')
+    # Escapes can hide or fake a key's closing quote: check properly.
     return len(_KEY.findall(raw)) != _count_keys(value)
 
 

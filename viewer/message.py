@@ -45,6 +45,29 @@ class Validation:
         return out
 
 
+class SharedEnvelope:
+    """The SNS envelope members that messages repeat (topic, URLs, attributes), held once.
+
+    A topic's envelopes differ only in ``MessageId``, ``Timestamp`` and ``Signature``: every
+    message of one shape points at one of these, and ``fill`` puts its own id and time back.
+    """
+
+    __slots__ = ("members", "attributes")
+
+    def __init__(self, members: dict[str, Any], attributes: dict[str, str]) -> None:
+        self.members = members  # MessageId and Timestamp hold None: they are per message
+        self.attributes = attributes
+
+    def fill(self, message_id: str, published_at: str | None) -> dict[str, Any]:
+        """The envelope as it arrived (less Message and Signature), for one message."""
+        out = self.members.copy()
+        if "MessageId" in out:
+            out["MessageId"] = message_id
+        if "Timestamp" in out:
+            out["Timestamp"] = published_at
+        return out
+
+
 @dataclass(slots=True)
 class Message:
     """One received message; the body is kept as raw text and parsed on demand."""
@@ -56,7 +79,10 @@ class Message:
     attributes: dict[str, str]
     received_at: float
     published_at: str | None = None
-    envelope: dict[str, Any] | None = None  # SNS envelope fields other than Message
+    # SNS envelope members other than Message and Signature: shared by messages of one shape.
+    # 100,000 buffered messages repeat a topic's ARN, URLs and attributes: the builders
+    # (sns, the Redis journal) hand over shared dicts and interned strings.
+    envelope: dict[str, Any] | SharedEnvelope | None = None
     identifiers: tuple[tuple[str, str], ...] = ()
     validation: Validation = field(default_factory=lambda: Validation(UNKNOWN))
     seq: int = 0
@@ -64,17 +90,12 @@ class Message:
     # Where the message came from, for acknowledgement (never serialised).
     receipt: Any = None
 
-    def __post_init__(self) -> None:
-        # 100,000 buffered messages repeat the same topic ARN, certificate URL, attribute
-        # types, event types and identifier kinds: keep one copy of each such string.
-        if self.envelope:
-            self.envelope = _shared(self.envelope)
-        if self.attributes:
-            self.attributes = _shared(self.attributes)
-        if self.event_type is not None:
-            self.event_type = _share(self.event_type)
-        if self.identifiers:
-            self.identifiers = tuple((_share(k), v) for k, v in self.identifiers)
+    def envelope_dict(self) -> dict[str, Any] | None:
+        """The SNS envelope as it arrived, less ``Message`` and ``Signature``."""
+        env = self.envelope
+        if type(env) is SharedEnvelope:
+            return env.fill(self.message_id, self.published_at)
+        return env  # type: ignore[return-value]
 
     @property
     def status(self) -> str:
@@ -105,7 +126,7 @@ class Message:
             "validation": self.validation.as_dict(),
         }
         if self.envelope is not None:
-            out["envelope"] = self.envelope
+            out["envelope"] = self.envelope_dict()
         if self.parse_error is not None:
             out["parseError"] = self.parse_error
         return out
@@ -136,19 +157,19 @@ class Message:
 _UNIQUE = frozenset({"MessageId", "Timestamp", "Signature"})
 
 
-def _share(text: str) -> str:
+def share(text: str) -> str:
     """One shared copy of a short string (freed again once no message holds it)."""
     return sys.intern(text) if type(text) is str and len(text) <= 256 else text
 
 
-def _shared(value: dict[str, Any]) -> dict[str, Any]:
+def share_strings(value: dict[str, Any]) -> dict[str, Any]:
     """``value`` with its repeated short strings shared, in place (equal strings, same map)."""
     for key, item in value.items():
         if type(item) is str:
             if len(item) <= 256 and key not in _UNIQUE:
                 value[key] = sys.intern(item)
         elif type(item) is dict:
-            _shared(item)
+            share_strings(item)
     return value
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from sys import intern
 from typing import Any
 
 import orjson
 
 from viewer import jsontext
-from viewer.message import Message, now
+from viewer.message import Message, SharedEnvelope, share, share_strings
 from viewer.validation import Judge
 
 # Envelope members kept for display; Message is the payload itself, Signature is noise.
@@ -17,38 +19,106 @@ _ENVELOPE_DEPTH = 8
 # additionalInformation members that name a person, as HMPPS events commonly carry them.
 _PERSON_KEYS = {"nomsNumber": "NOMS", "crn": "CRN", "prisonerNumber": "NOMS",
                 "prisonerId": "NOMS", "offenderNo": "NOMS"}
+_PERSON_KEY_NAMES = frozenset(_PERSON_KEYS)
+_PERSON_KEY_RANK = {key: rank for rank, key in enumerate(_PERSON_KEYS)}  # a stable order
+# An identifier's value may be a JSON string or number (a number is kept as its text).
+_ID_VALUES = (str, int)
 
 
-def unwrap(body: str, sqs_message_id: str,
-           sqs_attributes: dict[str, Any] | None = None) -> tuple[str, str, str | None,
-                                                                dict[str, str],
-                                                                dict[str, Any] | None]:
+class EnvelopeCache(dict[bytes, SharedEnvelope]):
+    """The shapes of SNS envelope seen so far (by their members, written back), each kept once.
+
+    Bounded in count and size: a publisher that makes every envelope unique (a ``Subject``
+    per message) only loses the sharing, and a new topic is picked up after a clear.
+    """
+
+    def __init__(self, limit: int = 1024, max_key: int = 4096) -> None:
+        super().__init__()
+        self.limit = limit
+        self.max_key = max_key
+
+    def add(self, key: bytes, shape: SharedEnvelope) -> None:
+        """Remember a shape (unless its key is too big to be worth keeping)."""
+        if len(key) > self.max_key:
+            return
+        if len(self) >= self.limit:
+            self.clear()  # messages keep their shapes; only the lookup starts over
+        self[key] = shape
+
+
+Unwrapped = tuple[str, str, str | None, dict[str, str], dict[str, Any] | SharedEnvelope | None]
+
+
+def unwrap(body: str, sqs_message_id: str, sqs_attributes: dict[str, Any] | None = None,
+           shapes: EnvelopeCache | None = None) -> Unwrapped:
     """(raw, message id, publishedAt, attributes, envelope) from an SQS body.
 
     An SNS notification is unwrapped to its ``Message``; anything else is raw delivery,
-    where the attributes are SQS message attributes (``StringValue``).
+    where the attributes are SQS message attributes (``StringValue``). Given ``shapes``,
+    the envelope is a ``SharedEnvelope`` where it can be (see ``Message.envelope_dict``).
     """
     envelope = _sns_envelope(body)
-    if envelope is not None:
-        attributes = {}
-        given = envelope.get("MessageAttributes")
-        # Anyone can publish to the topic: attributes of the wrong shape are skipped, not fatal.
-        for name, attr in (given.items() if isinstance(given, dict) else ()):
-            if isinstance(attr, dict) and "Value" in attr:
-                attributes[str(name)] = _text(attr["Value"])
-        message_id = envelope.get("MessageId")
-        published = envelope.get("Timestamp")
-        kept = {k: (v if jsontext.depth(v) <= _ENVELOPE_DEPTH else "(too deeply nested)")
-                for k, v in envelope.items() if k not in _ENVELOPE_SKIP}
-        return (envelope["Message"], str(message_id) if message_id else sqs_message_id,
-                published if isinstance(published, str) else None, attributes, kept)
+    if envelope is None:
+        return body, sqs_message_id, None, _sqs_attributes(sqs_attributes), None
+    return _open(envelope, sqs_message_id, shapes)
+
+
+def _open(envelope: dict[str, Any], sqs_message_id: str,
+          shapes: EnvelopeCache | None) -> Unwrapped:
+    """``unwrap`` for a parsed SNS notification (it is taken apart in place)."""
+    raw = envelope.pop("Message")
+    envelope.pop("Signature", None)
+    message_id = envelope.get("MessageId")
+    published = envelope.get("Timestamp")
+    published = published if type(published) is str else None
+    # Shared only where the message's own fields give back exactly what arrived.
+    if (shapes is not None
+            and ((type(message_id) is str and message_id) or "MessageId" not in envelope)
+            and (published is not None or "Timestamp" not in envelope)):
+        # The per-message members become None in place (the order of members stays), and
+        # the rest, written back by orjson, is the key: the common case stays in C.
+        if message_id is not None:
+            envelope["MessageId"] = None
+        if published is not None:
+            envelope["Timestamp"] = None
+        try:
+            key = orjson.dumps(envelope)
+        except orjson.JSONEncodeError:  # nested beyond what orjson writes: not shared
+            key = b""
+        shape = shapes.get(key)
+        if shape is None:
+            kept, attributes = _unpack(envelope)
+            shape = SharedEnvelope(share_strings(kept), share_strings(attributes))
+            if key:
+                shapes.add(key, shape)
+        return raw, message_id or sqs_message_id, published, shape.attributes, shape
+    kept, attributes = _unpack(envelope)
+    return (raw, str(message_id) if message_id else sqs_message_id, published,
+            share_strings(attributes), share_strings(kept))
+
+
+def _sqs_attributes(given: Any) -> dict[str, str]:
+    """SQS message attributes (raw delivery) as text."""
     attributes = {}
-    for name, attr in (sqs_attributes.items() if isinstance(sqs_attributes, dict) else ()):
+    for name, attr in (given.items() if isinstance(given, dict) else ()):
         if isinstance(attr, dict):
             value = attr.get("StringValue", attr.get("BinaryValue"))
             if value is not None:
-                attributes[str(name)] = value if isinstance(value, str) else repr(value)
-    return body, sqs_message_id, None, attributes, None
+                attributes[str(name)] = share(value) if isinstance(value, str) else repr(value)
+    return attributes
+
+
+def _unpack(envelope: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The members worth showing (none nested deeply) and the message attributes."""
+    attributes = {}
+    given = envelope.get("MessageAttributes")
+    # Anyone can publish to the topic: attributes of the wrong shape are skipped, not fatal.
+    for name, attr in (given.items() if isinstance(given, dict) else ()):
+        if isinstance(attr, dict) and "Value" in attr:
+            attributes[str(name)] = _text(attr["Value"])
+    kept = {k: (v if jsontext.depth(v) <= _ENVELOPE_DEPTH else "(too deeply nested)")
+            for k, v in envelope.items() if k not in _ENVELOPE_SKIP}
+    return kept, attributes
 
 
 def _text(value: Any) -> str:
@@ -77,49 +147,62 @@ def _sns_envelope(body: str) -> dict[str, Any] | None:
 
 
 def identifiers_of(body: Any) -> tuple[tuple[str, str], ...]:
-    """Person identifiers: ``personReference.identifiers`` plus well-known members."""
-    if not isinstance(body, dict):
+    """Person identifiers: ``personReference.identifiers`` plus well-known members.
+
+    Kinds are interned: 100,000 buffered messages name a handful of kinds. (This runs for
+    every message: exact type tests, no throwaway objects.)
+    """
+    if type(body) is not dict:
         return ()
     found: list[tuple[str, str]] = []
     ref = body.get("personReference")
-    items = ref.get("identifiers") if isinstance(ref, dict) else None
-    if isinstance(items, list):
-        for item in items[:20]:
-            if isinstance(item, dict):
-                kind, value = item.get("type"), item.get("value")
-                if isinstance(kind, str) and isinstance(value, str | int) and value != "":
-                    found.append((kind, str(value)))
+    if type(ref) is dict:
+        items = ref.get("identifiers")
+        if type(items) is list:
+            for item in items if len(items) <= 20 else items[:20]:
+                if type(item) is dict:
+                    kind = item.get("type")
+                    value = item.get("value")
+                    if type(kind) is str and value != "" and isinstance(value, _ID_VALUES):
+                        found.append((intern(kind) if len(kind) <= 256 else kind,
+                                      value if type(value) is str else str(value)))
     info = body.get("additionalInformation")
-    if isinstance(info, dict):
-        for key, kind in _PERSON_KEYS.items():
-            value = info.get(key)
-            if isinstance(value, str) and value and (kind, value) not in found:
-                found.append((kind, value))
+    if type(info) is dict:
+        hits = _PERSON_KEY_NAMES.intersection(info)  # in C: most events name one or none
+        for key in hits if len(hits) < 2 else sorted(hits, key=_PERSON_KEY_RANK.__getitem__):
+            value = info[key]
+            if value and type(value) is str:
+                kind = _PERSON_KEYS[key]
+                if (kind, value) not in found:
+                    found.append((kind, value))
     return tuple(found)
 
 
 def build_message(raw: str, message_id: str, source: str, attributes: dict[str, str],
                   judge: Judge, published_at: str | None = None,
-                  envelope: dict[str, Any] | None = None,
+                  envelope: dict[str, Any] | SharedEnvelope | None = None,
                   received_at: float | None = None) -> Message:
     """Parse, judge and index one message's text."""
-    parsed = jsontext.parse(raw)
-    body = parsed.value if parsed.error is None else None
-    event_type = attributes.get("eventType")
-    if not event_type and isinstance(body, dict) and isinstance(body.get("eventType"), str):
-        event_type = body["eventType"]
-    validation = judge.judge(body, parsed.error, attributes.get("eventType"), parsed.warnings)
-    return Message(
-        message_id=message_id, source=source, raw=raw, event_type=event_type or None,
-        attributes=attributes, received_at=now() if received_at is None else received_at,
-        published_at=published_at, envelope=envelope, identifiers=identifiers_of(body),
-        validation=validation, parse_error=parsed.error,
-    )
+    value, error, warnings = jsontext.parse(raw)
+    attribute_type = attributes.get("eventType")
+    event_type = attribute_type
+    if not event_type and type(value) is dict:
+        event_type = value.get("eventType")
+        event_type = share(event_type) if type(event_type) is str else None
+    return Message(  # positional: this runs for every message
+        message_id, source, raw, event_type or None, attributes,
+        time.time() if received_at is None else received_at, published_at, envelope,
+        identifiers_of(value), judge.judge(value, error, attribute_type, warnings), 0, error)
 
 
-def from_sqs(sqs_message: dict[str, Any], source: str, judge: Judge) -> Message:
+def from_sqs(sqs_message: dict[str, Any], source: str, judge: Judge,
+             shapes: EnvelopeCache | None = None) -> Message:
     """A Message from one entry of ``ReceiveMessage``'s answer."""
-    raw, message_id, published, attributes, envelope = unwrap(
-        sqs_message.get("Body", ""), sqs_message["MessageId"],
-        sqs_message.get("MessageAttributes"))
-    return build_message(raw, message_id, source, attributes, judge, published, envelope)
+    body = sqs_message.get("Body", "")
+    envelope = _sns_envelope(body)
+    if envelope is None:
+        return build_message(body, sqs_message["MessageId"], source,
+                             _sqs_attributes(sqs_message.get("MessageAttributes")), judge)
+    raw, message_id, published, attributes, kept = _open(envelope, sqs_message["MessageId"],
+                                                         shapes)
+    return build_message(raw, message_id, source, attributes, judge, published, kept)

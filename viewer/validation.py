@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import date
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,12 @@ _RFC3339 = re.compile(  # ASCII digits only: \d would take any script's digits
 
 
 def is_rfc3339(value: object) -> bool:
-    """True for an RFC 3339 ``date-time`` (offset required); non-strings pass, as in JSON Schema."""
+    """True for an RFC 3339 ``date-time`` (offset required); non-strings pass, as in JSON Schema.
+
+    The same rule as jsonschema-rs's own ``date-time`` (the fast engine checks it in Rust;
+    this is the reference engine's): ASCII digits, a real calendar day (year 0000 included),
+    and a leap second only at 23:59:60 UTC.
+    """
     if not isinstance(value, str):
         return True
     if len(value) > 40:  # longer than any date-time: no need to remember it
@@ -41,20 +45,29 @@ def is_rfc3339(value: object) -> bool:
     return _rfc3339_cached(value)
 
 
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _rfc3339(value: str) -> bool:
     m = _RFC3339.match(value)
     if not m:
         return False
     year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
-    try:
-        date(year, month, day)
-    except ValueError:
+    if not 1 <= month <= 12 or day < 1:
         return False
-    if hour > 23 or minute > 59 or second > 60:  # 60: a leap second is allowed
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if day > _DAYS[month - 1] + (month == 2 and leap):
         return False
-    if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
+    if hour > 23 or minute > 59 or second > 60:
         return False
-    return True
+    offset = 0
+    if m.group(9) is not None:
+        off_hour, off_minute = int(m.group(9)), int(m.group(10))
+        if off_hour > 23 or off_minute > 59:
+            return False
+        offset = (off_hour * 60 + off_minute) * (-1 if m.group(8)[0] == "-" else 1)
+    # A leap second is inserted at the end of a UTC day: 23:59:60 once the offset is taken off.
+    return second < 60 or (hour * 60 + minute - offset) % 1440 == 23 * 60 + 59
 
 
 # The envelope and the spec both check a message's occurredAt: the second check is free.
@@ -93,18 +106,23 @@ class CompiledSchema:
         try:
             # offline: a spec's remote $ref is never fetched (no requests made on its say-so)
             self._rs = jsonschema_rs.Draft7Validator(
-                schema, validate_formats=True, ignore_unknown_formats=True,
-                formats={"date-time": is_rfc3339}, offline=True,
+                schema, validate_formats=True, ignore_unknown_formats=True, offline=True,
             )
         except Exception as exc:  # a regex or $ref jsonschema-rs refuses: use the reference engine
             self.compile_error = str(exc)
             self.engine = "jsonschema"
             self._py = jsonschema.Draft7Validator(schema, format_checker=FORMAT_CHECKER)
+        # The engine's own test, called twice per message: jsonschema-rs's may raise where
+        # ``is_valid`` would say False (the judge catches it, then ``errors`` explains).
+        self.check = self._rs.is_valid if self._rs is not None else self.is_valid
 
     def is_valid(self, instance: Any) -> bool:
-        """Whether ``instance`` passes."""
+        """Whether ``instance`` passes; False, never an exception, when it cannot be told."""
         if self._rs is not None:
-            return self._rs.is_valid(instance)
+            try:
+                return self._rs.is_valid(instance)
+            except Exception:  # noqa: BLE001 - ``errors`` explains what went wrong
+                return False
         return not self.errors(instance)
 
     def errors(self, instance: Any) -> list[dict[str, Any]]:
@@ -238,13 +256,12 @@ class Judge:
         """The spec registered for the body's ``eventType``, else the attribute's."""
         if self.registry is None:
             return None
+        by_type = self.registry.index.by_type
         body_type = body.get("eventType") if isinstance(body, dict) else None
-        for event_type in (body_type, attribute_type):
-            if isinstance(event_type, str):
-                spec = self.registry.lookup(event_type)
-                if spec is not None:
-                    return spec
-        return None
+        spec = by_type.get(body_type) if isinstance(body_type, str) else None
+        if spec is None and isinstance(attribute_type, str):
+            spec = by_type.get(attribute_type)
+        return spec
 
     def judge(self, body: Any, parse_error: str | None, attribute_type: str | None,
               warnings: tuple[str, ...] = ()) -> Validation:
@@ -254,6 +271,17 @@ class Judge:
                 "schema": "envelope", "pointer": "", "message": _short(parse_error),
                 "keyword": "json", "schemaPath": ""},), None, warnings)
         spec = self.spec_for(body, attribute_type)
+        try:
+            valid = self.envelope.check(body) and (spec is None or spec.validator.check(body))
+        except Exception:  # noqa: BLE001 - errors() below says what went wrong
+            valid = False
+        if valid:  # the common case: no error to explain, and one verdict object per spec
+            if spec is None:
+                loaded = self.registry is not None and self.registry.loaded
+                return Validation(UNKNOWN if loaded else VALID, (), None, warnings)
+            if warnings:
+                return Validation(VALID, (), spec.description, warnings)
+            return spec.valid_verdict
         errors = self.envelope.errors(body)
         spec_info = None
         if spec is not None:

@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
+from viewer.message import VALID, Validation
 from viewer.specs import lint
 from viewer.specs.loader import AUTO, CURATED, Finding, Loaded, SpecSource, load
 from viewer.validation import CompiledSchema, envelope_schema
@@ -39,6 +40,11 @@ class Spec:
     def description(self) -> dict[str, Any]:
         """``describe()``, made once and shared (read-only) by every message it judged."""
         return self.describe()
+
+    @cached_property
+    def valid_verdict(self) -> Validation:
+        """The verdict on a message that passes: one object shared by every such message."""
+        return Validation(VALID, (), self.description)
 
     def describe(self) -> dict[str, Any]:
         """The contract's ``validation.spec`` object (plus where it came from)."""
@@ -191,23 +197,18 @@ class SpecRegistry:
         self.dirs = list(dirs or [])
         self.urls = list(urls or [])
         self._envelope = CompiledSchema(envelope or envelope_schema(), "envelope")
-        self._index = Index()
+        self.index = Index()  # the current build: replaced whole, never mutated
         self._reload_lock = threading.Lock()
         self._parsed: dict[Any, Any] = {}
 
     @property
     def loaded(self) -> bool:
         """Whether any spec is registered (without specs, nothing is ``unknown``)."""
-        return bool(self._index.by_type)
-
-    @property
-    def index(self) -> Index:
-        """The current build (replace, never mutate)."""
-        return self._index
+        return bool(self.index.by_type)
 
     def lookup(self, event_type: str) -> Spec | None:
         """The spec for an event type, or None."""
-        return self._index.by_type.get(event_type)
+        return self.index.by_type.get(event_type)
 
     def reload(self) -> list[str] | None:
         """Re-read every source and swap; the event types whose verdicts may change.
@@ -216,14 +217,14 @@ class SpecRegistry:
         be read leaves the previous index in place and raises SpecSourceError.
         """
         with self._reload_lock:
-            old = self._index
+            old = self.index
             try:
                 loaded = load(self.dirs, self.urls, cache=self._parsed)
                 new = build_index(loaded, self._envelope)
             except Exception as exc:
-                self._index = _with_error(old, str(exc))
+                self.index = _with_error(old, str(exc))
                 raise
-            self._index = new
+            self.index = new
             self._parsed = loaded.parsed
             log.info("specs loaded: %d files, %d specs, %d event types", new.files,
                      len(new.specs), len(new.by_type))

@@ -17,66 +17,41 @@ from viewer.message import Message, Validation, iso_utc
 Listener = Callable[[str, Any], None]
 
 
-class SeqList:
-    """Messages in seq order; appends at the end, evicts from the front, in O(1)."""
-
-    __slots__ = ("_items", "_head")
-
-    def __init__(self) -> None:
-        self._items: list[Message] = []
-        self._head = 0
-
-    def __len__(self) -> int:
-        return len(self._items) - self._head
-
-    def append(self, m: Message) -> None:
-        self._items.append(m)
-
-    def popleft(self) -> Message:
-        m = self._items[self._head]
-        self._head += 1
-        # Compact once the dead front is an eighth of the list: amortised O(1) (at most eight
-        # pointer moves per eviction, in C), and evicted messages are freed promptly. A
-        # fixed threshold of 1,024 kept that many dead messages alive per event type.
-        if self._head > 16 and self._head * 8 > len(self._items):
-            del self._items[: self._head]
-            self._head = 0
-        return m
-
-    def first(self) -> Message | None:
-        return self._items[self._head] if len(self) else None
-
-    def last(self) -> Message | None:
-        return self._items[-1] if len(self) else None
-
-    def position(self, seq: int) -> int:
-        """Index of the first message with seq >= ``seq``."""
-        return bisect_left(self._items, seq, lo=self._head, key=_seq)
-
-    def get(self, seq: int) -> Message | None:
-        i = self.position(seq)
-        if i < len(self._items) and self._items[i].seq == seq:
-            return self._items[i]
-        return None
-
-    def newest_first(self, before: int | None = None, after: int | None = None
-                     ) -> Iterator[Message]:
-        """Messages newest first, with ``after < seq < before``."""
-        hi = len(self._items) if before is None else self.position(before)
-        lo = self._head if after is None else self.position(after + 1)
-        # Walked in C, without a copy (callers hold the store's lock); a Python loop over
-        # 100,000 indexes costs milliseconds.
-        n = len(self._items)
-        return islice(reversed(self._items), n - hi, max(n - hi, n - lo))
-
-    def count_between(self, before: int | None, after: int | None) -> int:
-        hi = len(self._items) if before is None else self.position(before)
-        lo = self._head if after is None else self.position(after + 1)
-        return max(0, hi - lo)
+# Each index is a deque of messages in seq order: appends at the end and evictions from the
+# front stay in C (a Python method per index per message cost more than the rest of the
+# store), and an evicted message is freed at once. The helpers below read them by seq.
+SeqList = deque[Message]
+# Most people appear in one message or a few: their index is a plain list (a deque costs a
+# 64-slot block each), promoted to a deque once popping from its front would cost more.
+Index = list[Message] | deque[Message]
+_PROMOTE = 32
 
 
 def _seq(m: Message) -> int:
     return m.seq
+
+
+def position(items: Index, seq: int) -> int:
+    """Index of the first message with seq >= ``seq`` (a binary search, in C)."""
+    return bisect_left(items, seq, key=_seq)
+
+
+def newest_first(items: Index, before: int | None = None, after: int | None = None
+                 ) -> Iterator[Message]:
+    """Messages newest first, with ``after < seq < before`` (callers hold the store's lock)."""
+    n = len(items)
+    if before is None and after is None:
+        return reversed(items)
+    hi = n if before is None else position(items, before)
+    lo = 0 if after is None else position(items, after + 1)
+    return islice(reversed(items), n - hi, max(n - hi, n - lo))
+
+
+def count_between(items: Index, before: int | None, after: int | None) -> int:
+    """How many messages have ``after < seq < before``."""
+    hi = len(items) if before is None else position(items, before)
+    lo = 0 if after is None else position(items, after + 1)
+    return max(0, hi - lo)
 
 
 _raw = attrgetter("raw")
@@ -94,13 +69,12 @@ class MemoryStore:
             raise ValueError("buffer size must be at least 1")
         self.max_size = max_size
         self.lock = threading.RLock()
-        self._all = SeqList()
+        self._all: SeqList = deque()
         self._by_type: dict[str | None, SeqList] = {}
-        self._by_person: dict[str, SeqList] = {}
+        self._by_person: dict[str, Index] = {}
         self._status = Counter[str]()
         self._ids: dict[str, int] = {}
         self._id_order: deque[str] = deque()
-        self._last_seen: dict[str | None, float] = {}
         self._listeners: list[Listener] = []
         self.last_seq = 0
         self.duplicates = 0
@@ -114,7 +88,8 @@ class MemoryStore:
             if m.message_id in self._ids:
                 self.duplicates += 1
                 return None
-            self.last_seq = m.seq = max(self.last_seq + 1, m.seq)
+            seq = self.last_seq + 1
+            self.last_seq = m.seq = seq if seq > m.seq else m.seq
             self._insert(m)
             return m
 
@@ -130,32 +105,33 @@ class MemoryStore:
 
     def _insert(self, m: Message) -> None:
         # Runs for every message: no throwaway objects (setdefault's SeqList, a set of one).
-        self._remember(m.message_id, m.seq)
+        self._ids[m.message_id] = m.seq
+        self._id_order.append(m.message_id)
+        # Remember ids for twice the buffer so a late redelivery of an evicted one is caught.
+        if len(self._id_order) > 2 * self.max_size:
+            self._ids.pop(self._id_order.popleft(), None)
         self._all.append(m)
         by_type = self._by_type.get(m.event_type)
         if by_type is None:
-            by_type = self._by_type[m.event_type] = SeqList()
+            by_type = self._by_type[m.event_type] = deque()
         by_type.append(m)
         identifiers = m.identifiers
-        persons = (identifiers[0][1],) if len(identifiers) == 1 else {v for _, v in identifiers}
-        for person in persons:
-            index = self._by_person.get(person)
-            if index is None:
-                index = self._by_person[person] = SeqList()
-            index.append(m)
+        if identifiers:
+            for person in (identifiers[0][1],) if len(identifiers) == 1 else \
+                    {v for _, v in identifiers}:
+                index = self._by_person.get(person)
+                if index is None:
+                    self._by_person[person] = [m]
+                elif type(index) is list and len(index) >= _PROMOTE:
+                    self._by_person[person] = deque(index)
+                    self._by_person[person].append(m)
+                else:
+                    index.append(m)
         self._status[m.validation.status] += 1
-        self._last_seen[m.event_type] = m.received_at
         while len(self._all) > self.max_size:
             self._evict()
         if self._listeners:
             self._emit("add", m)
-
-    def _remember(self, message_id: str, seq: int) -> None:
-        self._ids[message_id] = seq
-        self._id_order.append(message_id)
-        # Remember ids for twice the buffer so a late redelivery of an evicted one is caught.
-        while len(self._id_order) > 2 * self.max_size:
-            self._ids.pop(self._id_order.popleft(), None)
 
     def _evict(self) -> None:
         m = self._all.popleft()
@@ -164,12 +140,17 @@ class MemoryStore:
         by_type.popleft()
         if not by_type:
             del self._by_type[m.event_type]
-            self._last_seen.pop(m.event_type, None)
-        for person in {v for _, v in m.identifiers}:
-            index = self._by_person[person]
-            index.popleft()
-            if not index:
-                del self._by_person[person]
+        identifiers = m.identifiers
+        if identifiers:
+            for person in (identifiers[0][1],) if len(identifiers) == 1 else \
+                    {v for _, v in identifiers}:
+                index = self._by_person[person]
+                if len(index) == 1:
+                    del self._by_person[person]
+                elif type(index) is list:
+                    del index[0]
+                else:
+                    index.popleft()
         self._status[m.validation.status] -= 1
 
     def revalidate(self, judge: Callable[[Message], Validation],
@@ -178,10 +159,10 @@ class MemoryStore:
         changed: list[Message] = []
         with self.lock:
             if event_types is None:
-                candidates: Iterable[Message] = list(self._all.newest_first())
+                candidates: Iterable[Message] = list(reversed(self._all))
             else:
                 candidates = [m for t in set(event_types) if t in self._by_type
-                              for m in self._by_type[t].newest_first()]
+                              for m in reversed(self._by_type[t])]
             for m in candidates:
                 verdict = judge(m)
                 if verdict != m.validation:  # the same fields as_dict() shows, compared
@@ -219,7 +200,10 @@ class MemoryStore:
     def get(self, seq: int) -> Message | None:
         """The message with this seq, if still buffered."""
         with self.lock:
-            return self._all.get(seq)
+            i = position(self._all, seq)
+            if i < len(self._all) and self._all[i].seq == seq:
+                return self._all[i]
+            return None
 
     def query(self, flt: Filter, limit: int | None = 100, before: int | None = None,
               after: int | None = None) -> tuple[list[Message], int]:
@@ -247,19 +231,19 @@ class MemoryStore:
         plain = Filter(event_types=flt.event_types)
         if flt.event_types and flt == plain and not any(t.endswith("*") for t in
                                                           flt.event_types):
-            return sum(self._by_type[t or None].count_between(before, after)
+            return sum(count_between(self._by_type[t or None], before, after)
                        for t in set(flt.event_types) if (t or None) in self._by_type)
         if flt.statuses and flt == Filter(statuses=flt.statuses) and before is None \
                 and after is None and "specFault" not in flt.statuses:
             return sum(self._status[s] for s in set(flt.statuses))
         if flt.is_empty:
-            return self._all.count_between(before, after)
+            return count_between(self._all, before, after)
         return None
 
     def _candidates(self, flt: Filter, before: int | None, after: int | None
                     ) -> Iterator[Message]:
         """The smallest index that holds every possible match, newest first."""
-        lists: list[SeqList] | None = None
+        lists: list[Index] | None = None
         if flt.event_types and not any(t.endswith("*") for t in flt.event_types):
             lists = [self._by_type[t or None] for t in set(flt.event_types)
                      if (t or None) in self._by_type]
@@ -268,10 +252,10 @@ class MemoryStore:
             if lists is None or sum(map(len, persons)) < sum(map(len, lists)):
                 lists = persons
         if lists is None:
-            return self._all.newest_first(before, after)
+            return newest_first(self._all, before, after)
         if len(lists) == 1:
-            return lists[0].newest_first(before, after)
-        merged = heapq.merge(*(s.newest_first(before, after) for s in lists),
+            return newest_first(lists[0], before, after)
+        merged = heapq.merge(*(newest_first(s, before, after) for s in lists),
                              key=_seq, reverse=True)
         return _unique(merged)
 
@@ -279,7 +263,7 @@ class MemoryStore:
         """Every buffered event type with its count and when it was last seen."""
         with self.lock:
             return sorted(
-                ({"eventType": t, "count": len(s), "lastSeenAt": iso_utc(self._last_seen[t])}
+                ({"eventType": t, "count": len(s), "lastSeenAt": iso_utc(s[-1].received_at)}
                  for t, s in self._by_type.items()),
                 key=lambda row: (-row["count"], row["eventType"] or ""))
 
@@ -288,13 +272,13 @@ class MemoryStore:
         with self.lock:
             out: dict[str | None, tuple[int, Counter[str]]] = {}
             for t, s in self._by_type.items():
-                out[t] = (len(s), Counter(m.validation.status for m in s.newest_first()))
+                out[t] = (len(s), Counter(m.validation.status for m in s))
             return out
 
     def stats(self) -> dict[str, Any]:
         """Size, seq and status counts."""
         with self.lock:
-            first = self._all.first()
+            first = self._all[0] if self._all else None
             return {"size": len(self._all), "maxSize": self.max_size,
                     "lastSeq": self.last_seq, "firstSeq": first.seq if first else None,
                     "statuses": {k: v for k, v in self._status.items() if v},

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 import redis
 
-from viewer.message import Message, Validation, _dumps
+from viewer.message import Message, Validation, _dumps, share, share_strings
 from viewer.sources.sqs import Backoff
 from viewer.store.memory import MemoryStore
 
@@ -61,7 +61,7 @@ def encode(m: Message) -> tuple[bytes, bytes]:
     """(fields, raw) of a message: compact JSON, and the raw text byte for byte."""
     v = m.validation
     fields = {"i": m.message_id, "s": m.source, "t": m.event_type, "a": m.attributes,
-              "at": m.received_at, "p": m.published_at, "e": m.envelope,
+              "at": m.received_at, "p": m.published_at, "e": m.envelope_dict(),
               "ids": m.identifiers, "pe": m.parse_error,
               "v": [v.status, v.errors, v.spec, v.warnings]}
     # surrogatepass: raw text may hold a lone surrogate, and must come back as it went in.
@@ -74,8 +74,10 @@ def decode(seq: int, fields: bytes, raw: bytes) -> Message:
     status, errors, spec, warnings = d["v"]
     return Message(
         message_id=d["i"], source=d["s"], raw=raw.decode("utf-8", "surrogatepass"),
-        event_type=d["t"], attributes=d["a"], received_at=d["at"], published_at=d["p"],
-        envelope=d["e"], identifiers=tuple((k, v) for k, v in d["ids"]),
+        event_type=share(d["t"]) if d["t"] else None, attributes=share_strings(d["a"]),
+        received_at=d["at"], published_at=d["p"],
+        envelope=share_strings(d["e"]) if d["e"] else d["e"],
+        identifiers=tuple((share(k), v) for k, v in d["ids"]),
         validation=Validation(status, tuple(errors), spec, tuple(warnings)), seq=seq,
         parse_error=d["pe"])
 
