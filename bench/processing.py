@@ -19,6 +19,7 @@ from bench.common import (
 )
 from viewer.core import Viewer
 from viewer.settings import resolve
+from viewer.sources.sqs import BATCH
 from viewer.validation import envelope_schema
 
 
@@ -50,38 +51,40 @@ def bare_process(messages: list[dict[str, Any]], envelope: Any, specs: dict[str,
     return invalid
 
 
-def ours_process(messages: list[dict[str, Any]]) -> Viewer:
-    """The viewer's whole pipeline: unwrap, parse, judge, identify, store, index."""
-    viewer = new_viewer(len(messages) + 1)
-    handle = viewer.handle
-    for m in messages:
-        handle(m, "bench")
+def ours_process(messages: list[dict[str, Any]], viewer: Viewer | None = None) -> Viewer:
+    """The viewer's whole pipeline: unwrap, parse, judge, identify, store, index.
+
+    Fed as the SQS consumer feeds it: ten at a time, as one receive delivers them.
+    """
+    viewer = viewer or new_viewer(len(messages) + 1)
+    handle = viewer.handle_batch
+    for i in range(0, len(messages), BATCH):
+        handle(messages[i:i + BATCH], "bench")
     return viewer
 
 
-def _best(fn: Any, *args: Any, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        gc.collect()
-        start = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - start)
-    return best
+def _time(fn: Any, *args: Any) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
 
 
 def run(mode: Mode) -> list[Row]:
     """Per-message cost vs bare orjson + jsonschema-rs, and a 100,000-message revalidation."""
     n = mode.pick(20_000, 5_000, 300)
-    rounds = mode.pick(5, 3, 1)
+    rounds = mode.pick(7, 5, 1)
     messages = sqs_messages(n)
     envelope, specs = bare_validators()
     bare = ours = float("inf")
     for _ in range(rounds):  # alternate, so drift on a shared machine hits both alike
-        bare = min(bare, _best(bare_process, messages, envelope, specs, rounds=1))
-        ours = min(ours, _best(ours_process, messages, rounds=1))
+        bare = min(bare, _time(bare_process, messages, envelope, specs))
+        # A viewer made (specs loaded) before the clock starts: start-up is not per message.
+        ours = min(ours, _time(ours_process, messages, new_viewer(n + 1)))
     rows = [Row("2", "processing cost per message", ours / n * 1e6, bare / n * 1e6, "us/msg",
                 "<= 3x bare", ours / bare <= 3.0,
-                notes=f"{n} SNS envelopes of ~1 KB, 5% invalid; best of {rounds}")]
+                notes=f"{n} SNS envelopes of ~1 KB, 5% invalid, in batches of {BATCH}; "
+                      f"best of {rounds}")]
 
     size = mode.pick(100_000, 100_000, 1_000)
     buffered = sqs_messages(size, seed=11)

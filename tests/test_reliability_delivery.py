@@ -127,17 +127,17 @@ def test_failed_delete_is_logged_counted_and_not_duplicated(app_factory, sqs, ca
     url = fresh_queue(sqs, visibility=1)
     app = app_factory({"QUEUES": [f"del={url}"]}, start=False)
     viewer = app.extensions["viewer"]
-    store_it = viewer.handle
+    store_them = viewer.handle_batch
     spoiled = []
 
-    def handle_then_spoil(sqs_message, label):
-        stored = store_it(sqs_message, label)
-        if not spoiled:
-            spoiled.append(sqs_message["MessageId"])
-            sqs_message["ReceiptHandle"] = "spoiled-" + sqs_message["ReceiptHandle"][:20]
-        return stored
+    def handle_then_spoil(batch, label):
+        taken = store_them(batch, label)
+        if not spoiled and taken:
+            spoiled.append(batch[0]["MessageId"])
+            batch[0]["ReceiptHandle"] = "spoiled-" + batch[0]["ReceiptHandle"][:20]
+        return taken
 
-    viewer.handle = handle_then_spoil
+    viewer.handle_batch = handle_then_spoil
     with caplog.at_level(logging.WARNING, logger="viewer.sources.sqs"):
         viewer.start()
         sent = sqs.send_message(QueueUrl=url, MessageBody=orjson.dumps(event("del.me")).decode())
@@ -181,10 +181,10 @@ def test_read_timeout_exceeds_the_long_poll():
     short = local_client("sqs", "http://127.0.0.1:9")
     short.meta.config.read_timeout = 10  # as if configured with a 10 s read timeout
     with pytest.raises(ValueError, match="read timeout"):
-        SqsConsumer(short, QueueRef.parse("q"), lambda *_: True, wait_seconds=20)
+        SqsConsumer(short, QueueRef.parse("q"), lambda batch, _: len(batch), wait_seconds=20)
     with pytest.raises(ValueError, match="0-20"):
         SqsConsumer(local_client("sqs", "http://127.0.0.1:9"), QueueRef.parse("q"),
-                    lambda *_: True, wait_seconds=21)
+                    lambda batch, _: len(batch), wait_seconds=21)
 
 
 def test_the_viewers_own_client_outlasts_its_poll(monkeypatch, local_sqs, topic):
@@ -220,9 +220,13 @@ def test_an_endpoint_that_is_down_is_retried_with_backoff_and_recovers():
     client.meta.events.register("before-call.sqs.ReceiveMessage",
                                 lambda **_: calls.append(time.monotonic()))
     stored = []
+
+    def store(batch, _label):
+        stored.extend(m["MessageId"] for m in batch)
+        return len(batch)
+
     name = "down-" + uuid.uuid4().hex[:8]
-    consumer = SqsConsumer(client, QueueRef.parse(f"{endpoint}/123456789012/{name}"),
-                           lambda m, _label: stored.append(m["MessageId"]) or True,
+    consumer = SqsConsumer(client, QueueRef.parse(f"{endpoint}/123456789012/{name}"), store,
                            wait_seconds=1, backoff=Backoff(base=0.05, cap=0.4))
     consumer.start()
     local = None
@@ -299,10 +303,10 @@ def test_health_down_with_reason_when_a_consumer_dies(app_factory, topic):
     app = app_factory({"QUEUES": [f"dies={topic.queue_url}"]}, start=False)
     viewer = app.extensions["viewer"]
 
-    def broken(_message, _label):
+    def broken(_batch, _label):
         raise RuntimeError("a bug in the pipeline")
 
-    viewer.handle = broken
+    viewer.handle_batch = broken
     viewer.start()
     topic.publish(event())
     client = app.test_client()
@@ -336,13 +340,13 @@ def test_health_shows_each_queue_its_depth_in_flight_and_dlq(app_factory, topic,
     app = app_factory({"QUEUES": [f"mine={topic.queue_url}"]}, start=False)
     viewer = app.extensions["viewer"]
     hold = threading.Event()
-    real = viewer.handle
+    real = viewer.handle_batch
 
-    def slow_store(message, label):
+    def slow_store(batch, label):
         hold.wait(10)  # keep one message in flight while /health looks
-        return real(message, label)
+        return real(batch, label)
 
-    viewer.handle = slow_store
+    viewer.handle_batch = slow_store
     viewer.start()
     topic.publish(event("in.flight"))
     try:

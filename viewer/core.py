@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import boto3
@@ -82,7 +83,8 @@ class Viewer:
             if self.journal is not None:
                 self.journal.start()
             for queue in self.queues:
-                consumer = SqsConsumer(client, queue, self.handle, on_error=self._count_error,
+                consumer = SqsConsumer(client, queue, self.handle_batch,
+                                       on_error=self._count_error,
                                        wait_seconds=self.config["SQS_WAIT_SECONDS"])
                 self.consumers.append(consumer)
                 consumer.start()
@@ -103,25 +105,43 @@ class Viewer:
 
     def handle(self, sqs_message: dict[str, Any], label: str) -> bool:
         """Judge and store one SQS message; False if the store could not take it."""
-        message = from_sqs(sqs_message, label, self.judge, self.envelopes)
-        return self.accept(message)
+        return self.handle_batch((sqs_message,), label) == 1
+
+    def handle_batch(self, sqs_messages: Iterable[dict[str, Any]], label: str) -> int:
+        """Judge and store SQS messages in order (a receive brings up to ten).
+
+        Returns how many, from the first, were taken (stored, or known redeliveries); the
+        rest could not be stored and stay on their queue.
+        """
+        judge, shapes = self.judge, self.envelopes
+        return self.accept_batch([from_sqs(m, label, judge, shapes) for m in sqs_messages])
 
     def accept(self, message: Message) -> bool:
         """Store a built message, counting it; False if the store refused it."""
+        return self.accept_batch((message,)) == 1
+
+    def accept_batch(self, messages: Sequence[Message]) -> int:
+        """Store built messages in order, counting them; how many were taken."""
         try:
-            stored = (self.journal or self.store).put(message)
-        except Exception:  # a shared store may be down: leave the message on the queue
-            log.exception("store refused message %s", message.message_id)
-            return False
-        if stored is None:
-            self.counters[("duplicate", message.source)] += 1
-            log.info("duplicate message %s (%s) ignored", message.message_id,
-                     message.event_type)
-        else:
-            self.received[(message.source, message.event_type, message.validation.status)] += 1
-            log.info("stored message %s seq=%d type=%s status=%s", message.message_id,
-                     stored.seq, message.event_type, message.status)
-        return True
+            results = (self.journal or self.store).put_many(messages)
+        except Exception:  # a shared store may be down: leave the messages on the queue
+            log.exception("store refused message %s", messages[0].message_id)
+            return 0
+        if len(results) < len(messages):
+            log.error("store refused message %s", messages[len(results)].message_id)
+        info = log.isEnabledFor(logging.INFO)
+        received = self.received
+        for message, stored in zip(messages, results, strict=False):
+            if stored is None:
+                self.counters[("duplicate", message.source)] += 1
+                log.info("duplicate message %s (%s) ignored", message.message_id,
+                         message.event_type)
+                continue
+            received[(message.source, message.event_type, message.validation.status)] += 1
+            if info:
+                log.info("stored message %s seq=%d type=%s status=%s", message.message_id,
+                         stored.seq, message.event_type, message.validation.status)
+        return len(results)
 
     def ingest_text(self, raw: str, message_id: str, source: str = "test",
                     attributes: dict[str, str] | None = None) -> Message | None:

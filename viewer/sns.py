@@ -37,13 +37,23 @@ class EnvelopeCache(dict[bytes, SharedEnvelope]):
         self.limit = limit
         self.max_key = max_key
 
-    def add(self, key: bytes, shape: SharedEnvelope) -> None:
-        """Remember a shape (unless its key is too big to be worth keeping)."""
-        if len(key) > self.max_key:
-            return
-        if len(self) >= self.limit:
-            self.clear()  # messages keep their shapes; only the lookup starts over
-        self[key] = shape
+    def shape_of(self, members: dict[str, Any]) -> SharedEnvelope:
+        """The shared shape of envelope members (without Message and Signature, and with
+        MessageId and Timestamp set to None): written back by orjson, they are the key,
+        so the common case, a shape seen before, stays in C."""
+        try:
+            key = orjson.dumps(members)
+        except orjson.JSONEncodeError:  # nested beyond what orjson writes: not shared
+            key = b""
+        shape = self.get(key)
+        if shape is None:
+            kept, attributes = _unpack(members)
+            shape = SharedEnvelope(share_strings(kept), share_strings(attributes))
+            if 0 < len(key) <= self.max_key:
+                if len(self) >= self.limit:
+                    self.clear()  # messages keep their shapes; only the lookup starts over
+                self[key] = shape
+        return shape
 
 
 Unwrapped = tuple[str, str, str | None, dict[str, str], dict[str, Any] | SharedEnvelope | None]
@@ -75,22 +85,12 @@ def _open(envelope: dict[str, Any], sqs_message_id: str,
     if (shapes is not None
             and ((type(message_id) is str and message_id) or "MessageId" not in envelope)
             and (published is not None or "Timestamp" not in envelope)):
-        # The per-message members become None in place (the order of members stays), and
-        # the rest, written back by orjson, is the key: the common case stays in C.
+        # The per-message members become None in place (the order of members stays).
         if message_id is not None:
             envelope["MessageId"] = None
         if published is not None:
             envelope["Timestamp"] = None
-        try:
-            key = orjson.dumps(envelope)
-        except orjson.JSONEncodeError:  # nested beyond what orjson writes: not shared
-            key = b""
-        shape = shapes.get(key)
-        if shape is None:
-            kept, attributes = _unpack(envelope)
-            shape = SharedEnvelope(share_strings(kept), share_strings(attributes))
-            if key:
-                shapes.add(key, shape)
+        shape = shapes.shape_of(envelope)
         return raw, message_id or sqs_message_id, published, shape.attributes, shape
     kept, attributes = _unpack(envelope)
     return (raw, str(message_id) if message_id else sqs_message_id, published,
@@ -149,33 +149,75 @@ def _sns_envelope(body: str) -> dict[str, Any] | None:
 def identifiers_of(body: Any) -> tuple[tuple[str, str], ...]:
     """Person identifiers: ``personReference.identifiers`` plus well-known members.
 
-    Kinds are interned: 100,000 buffered messages name a handful of kinds. (This runs for
-    every message: exact type tests, no throwaway objects.)
+    Kinds are interned: 100,000 buffered messages name a handful of kinds. This runs for
+    every message, so the usual case (one identifier, no more than one well-known member)
+    costs no loop and no throwaway object.
     """
     if type(body) is not dict:
         return ()
-    found: list[tuple[str, str]] = []
+    found: tuple[tuple[str, str], ...] = ()
     ref = body.get("personReference")
-    if type(ref) is dict:
-        items = ref.get("identifiers")
-        if type(items) is list:
-            for item in items if len(items) <= 20 else items[:20]:
-                if type(item) is dict:
-                    kind = item.get("type")
-                    value = item.get("value")
-                    if type(kind) is str and value != "" and isinstance(value, _ID_VALUES):
-                        found.append((intern(kind) if len(kind) <= 256 else kind,
-                                      value if type(value) is str else str(value)))
+    items = ref.get("identifiers") if type(ref) is dict else None
+    if type(items) is list and items:
+        item = items[0]
+        if len(items) == 1 and type(item) is dict and type(kind := item.get("type")) is str \
+                and type(value := item.get("value")) is str and value:
+            found = ((intern(kind) if len(kind) <= 256 else kind, value),)
+        else:
+            found = _listed(items)
     info = body.get("additionalInformation")
-    if type(info) is dict:
-        hits = _PERSON_KEY_NAMES.intersection(info)  # in C: most events name one or none
-        for key in hits if len(hits) < 2 else sorted(hits, key=_PERSON_KEY_RANK.__getitem__):
-            value = info[key]
-            if value and type(value) is str:
-                kind = _PERSON_KEYS[key]
-                if (kind, value) not in found:
-                    found.append((kind, value))
+    return _named(found, info) if type(info) is dict else found
+
+
+def _identifiers_of_valid(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``identifiers_of`` a body that passed the envelope schema, which already checked
+    what the general function checks (personReference.identifiers are objects with string
+    type and value; additionalInformation is an object). A judge given another envelope
+    schema is caught by the fallback."""
+    try:
+        ref = body.get("personReference")
+        items = ref.get("identifiers") if ref else None
+        if not items:
+            found: tuple[tuple[str, str], ...] = ()
+        elif len(items) == 1 and (value := items[0]["value"]) \
+                and len(kind := items[0]["type"]) <= 256:
+            found = ((intern(kind), value),)
+        else:
+            found = _listed(items)
+        info = body.get("additionalInformation")
+        return _named(found, info) if info else found
+    except (AttributeError, KeyError, TypeError):
+        return identifiers_of(body)
+
+
+def _listed(items: list[Any]) -> tuple[tuple[str, str], ...]:
+    """``personReference.identifiers`` (at most 20): strings and numbers, never empty."""
+    found = []
+    for item in items[:20]:
+        if type(item) is dict:
+            kind = item.get("type")
+            value = item.get("value")
+            if type(kind) is str and value != "" and isinstance(value, _ID_VALUES):
+                found.append((intern(kind) if len(kind) <= 256 else kind,
+                              value if type(value) is str else str(value)))
     return tuple(found)
+
+
+def _named(found: tuple[tuple[str, str], ...],
+           info: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``found`` plus the well-known members of additionalInformation, in a stable order."""
+    hits = _PERSON_KEY_NAMES.intersection(info)  # in C: most events name one or none
+    if len(hits) == 1:
+        (key,) = hits
+        value = info[key]
+        if value and type(value) is str and (pair := (_PERSON_KEYS[key], value)) not in found:
+            found += (pair,)
+        return found
+    for key in sorted(hits, key=_PERSON_KEY_RANK.__getitem__):
+        value = info[key]
+        if value and type(value) is str and (pair := (_PERSON_KEYS[key], value)) not in found:
+            found += (pair,)
+    return found
 
 
 def build_message(raw: str, message_id: str, source: str, attributes: dict[str, str],
@@ -183,7 +225,15 @@ def build_message(raw: str, message_id: str, source: str, attributes: dict[str, 
                   envelope: dict[str, Any] | SharedEnvelope | None = None,
                   received_at: float | None = None) -> Message:
     """Parse, judge and index one message's text."""
-    value, error, warnings = jsontext.parse(raw)
+    return _judged(raw, jsontext.parse(raw), message_id, source, attributes, judge,
+                   published_at, envelope, received_at)
+
+
+def _judged(raw: str, parsed: jsontext.ParseResult, message_id: str, source: str,
+            attributes: dict[str, str], judge: Judge, published_at: str | None,
+            envelope: dict[str, Any] | SharedEnvelope | None,
+            received_at: float | None = None) -> Message:
+    value, error, warnings = parsed
     attribute_type = attributes.get("eventType")
     event_type = attribute_type
     if not event_type and type(value) is dict:
@@ -197,12 +247,42 @@ def build_message(raw: str, message_id: str, source: str, attributes: dict[str, 
 
 def from_sqs(sqs_message: dict[str, Any], source: str, judge: Judge,
              shapes: EnvelopeCache | None = None) -> Message:
-    """A Message from one entry of ``ReceiveMessage``'s answer."""
+    """A Message from one entry of ``ReceiveMessage``'s answer.
+
+    The common case is taken flat, with no call it can do without (this runs for every
+    message): an SNS notification whose message is compact JSON, just as orjson writes it,
+    that passes its envelope and spec. Anything else goes through the general path
+    (``build_message``), which tests hold this one to.
+    """
     body = sqs_message.get("Body", "")
     envelope = _sns_envelope(body)
     if envelope is None:
         return build_message(body, sqs_message["MessageId"], source,
                              _sqs_attributes(sqs_message.get("MessageAttributes")), judge)
-    raw, message_id, published, attributes, kept = _open(envelope, sqs_message["MessageId"],
-                                                         shapes)
-    return build_message(raw, message_id, source, attributes, judge, published, kept)
+    message_id = envelope.get("MessageId")
+    published = envelope.get("Timestamp")
+    if (shapes is None or type(message_id) is not str or not message_id
+            or type(published) is not str):
+        raw, message_id, published, attributes, kept = _open(
+            envelope, sqs_message["MessageId"], shapes)
+        return build_message(raw, message_id, source, attributes, judge, published, kept)
+    raw = envelope.pop("Message")
+    envelope.pop("Signature", None)
+    envelope["MessageId"] = envelope["Timestamp"] = None
+    shape = shapes.shape_of(envelope)
+    attributes = shape.attributes
+    try:
+        value = orjson.loads(raw)
+        written = orjson.dumps(value) if type(value) is dict else None
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        written = None
+    # Compact text just as orjson writes it is strict, with no repeated key (jsontext.parse).
+    if written is None or written != raw.encode("utf-8", "surrogatepass"):
+        return build_message(raw, message_id, source, attributes, judge, published, shape)
+    verdict = judge.passing(value)
+    if verdict is None:  # it breaks a schema, or has no spec: explain, without parsing again
+        return _judged(raw, jsontext.ParseResult(value), message_id, source, attributes,
+                       judge, published, shape)
+    return Message(message_id, source, raw, attributes.get("eventType") or intern(
+        value["eventType"]), attributes, time.time(), published, shape,
+        _identifiers_of_valid(value), verdict, 0, None)

@@ -86,7 +86,13 @@ FORMAT_CHECKER = _format_checker()
 
 def pointer(parts: Iterable[Any]) -> str:
     """An RFC 6901 JSON pointer from path parts."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    texts = [p if type(p) is str else str(p) for p in parts]
+    if not texts:
+        return ""
+    joined = "/".join(texts)
+    if "~" not in joined and joined.count("/") == len(texts) - 1:
+        return "/" + joined  # the usual case: nothing to escape (every error has two)
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in texts)
 
 
 def _short(text: str) -> str:
@@ -125,22 +131,23 @@ class CompiledSchema:
                 return False
         return not self.errors(instance)
 
-    def errors(self, instance: Any) -> list[dict[str, Any]]:
+    def errors(self, instance: Any, failed: bool = False) -> list[dict[str, Any]]:
         """Every error as ``{schema, pointer, message, keyword, schemaPath}``; never raises.
 
-        A schema the engine can compile but not apply (a ``$ref`` or regex the reference
-        engine only meets while validating) gives one ``schema`` error at the root.
+        ``failed``: the caller has seen ``check`` fail, so no quick test first. A schema the
+        engine can compile but not apply (a ``$ref`` or regex the reference engine only
+        meets while validating) gives one ``schema`` error at the root.
         """
         try:
-            return self._errors(instance)
+            return self._errors(instance, failed)
         except RecursionError:
             return [self._error("", "too deeply nested to validate", "maxDepth", "")]
         except Exception as exc:  # noqa: BLE001 - a broken spec must not stop the consumer
             return [self._error("", f"the schema could not be applied: {exc}", "schema", "")]
 
-    def _errors(self, instance: Any) -> list[dict[str, Any]]:
+    def _errors(self, instance: Any, failed: bool) -> list[dict[str, Any]]:
         if self._rs is not None:
-            if self._rs.is_valid(instance):
+            if not failed and self._rs.is_valid(instance):
                 return []
             out = []
             for e in self._rs.iter_errors(instance):
@@ -263,6 +270,20 @@ class Judge:
             spec = by_type.get(attribute_type)
         return spec
 
+    def passing(self, body: dict[str, Any]) -> Validation | None:
+        """The shared verdict of a body that passes the envelope and the spec registered
+        for its own ``eventType``, without warnings; None when ``judge`` must look closer."""
+        body_type = body.get("eventType")
+        spec = self.registry.index.by_type.get(body_type) \
+            if self.registry is not None and type(body_type) is str else None
+        if spec is None:
+            return None
+        try:
+            passed = self.envelope.check(body) and spec.validator.check(body)
+        except Exception:  # noqa: BLE001 - judge() says what went wrong
+            passed = False
+        return spec.valid_verdict if passed else None
+
     def judge(self, body: Any, parse_error: str | None, attribute_type: str | None,
               warnings: tuple[str, ...] = ()) -> Validation:
         """The verdict on a parsed body (``parse_error`` set when the text was not JSON)."""
@@ -272,20 +293,25 @@ class Judge:
                 "keyword": "json", "schemaPath": ""},), None, warnings)
         spec = self.spec_for(body, attribute_type)
         try:
-            valid = self.envelope.check(body) and (spec is None or spec.validator.check(body))
+            envelope_ok = self.envelope.check(body)
         except Exception:  # noqa: BLE001 - errors() below says what went wrong
-            valid = False
-        if valid:  # the common case: no error to explain, and one verdict object per spec
+            envelope_ok = False
+        try:
+            spec_ok = spec is None or spec.validator.check(body)
+        except Exception:  # noqa: BLE001 - errors() below says what went wrong
+            spec_ok = False
+        if envelope_ok and spec_ok:  # the common case: no error to explain
             if spec is None:
                 loaded = self.registry is not None and self.registry.loaded
                 return Validation(UNKNOWN if loaded else VALID, (), None, warnings)
             if warnings:
                 return Validation(VALID, (), spec.description, warnings)
-            return spec.valid_verdict
-        errors = self.envelope.errors(body)
+            return spec.valid_verdict  # one verdict object per spec
+        errors = [] if envelope_ok else self.envelope.errors(body, failed=True)
         spec_info = None
         if spec is not None:
-            errors += spec.validator.errors(body)
+            if not spec_ok:
+                errors += spec.validator.errors(body, failed=True)
             spec_info = spec.description
             for error in errors:
                 if spec.is_fault(error):

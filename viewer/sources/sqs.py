@@ -84,12 +84,13 @@ class ConsumerHealth:
 class SqsConsumer:
     """Polls one queue in a thread of its own until ``stop()``.
 
-    ``handle(sqs_message, label) -> bool`` stores one message; it returns False when the
-    store could not take it, and then the message is not deleted (SQS shows it again later).
+    ``handle(sqs_messages, label) -> int`` stores messages in order and says how many, from
+    the first, it took; the rest are not deleted (SQS shows them again later).
     """
 
-    def __init__(self, client: Any, queue: QueueRef, handle: Callable[[dict[str, Any], str],
-                 bool], *, wait_seconds: int = WAIT_SECONDS, backoff: Backoff | None = None,
+    def __init__(self, client: Any, queue: QueueRef,
+                 handle: Callable[[list[dict[str, Any]], str], int], *,
+                 wait_seconds: int = WAIT_SECONDS, backoff: Backoff | None = None,
                  on_error: Callable[[str, str], None] | None = None) -> None:
         if not 0 <= wait_seconds <= WAIT_SECONDS:
             raise ValueError(f"SQS wait must be 0-{WAIT_SECONDS} s, got {wait_seconds}")
@@ -199,11 +200,13 @@ class SqsConsumer:
                             len(messages), len(done))
                 self._stop.wait()
                 continue
-            sqs_message = self._pending[0]
-            if not self.handle(sqs_message, self.queue.label):
-                break  # the store refused: leave this and the rest on the queue
-            self._pending.pop(0)
-            done.append(sqs_message)
+            batch = self._pending if self._hold_at is None else \
+                self._pending[: self._hold_at - len(done)]
+            taken = self.handle(batch, self.queue.label)
+            done += self._pending[:taken]
+            del self._pending[:taken]
+            if taken < len(batch):
+                break  # the store refused one: leave it and the rest on the queue
         self.health.stored += len(done)
         self._delete(url, done)
         if self._pending and not self._stop.is_set():

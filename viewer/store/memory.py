@@ -84,54 +84,67 @@ class MemoryStore:
 
     def put(self, m: Message) -> Message | None:
         """Store ``m`` with the next seq; None (and nothing stored) when it is a redelivery."""
+        return self.put_many((m,))[0]
+
+    def put_many(self, messages: Iterable[Message]) -> list[Message | None]:
+        """``put`` each in order under one lock (a queue delivers ten at a time)."""
         with self.lock:
-            if m.message_id in self._ids:
-                self.duplicates += 1
-                return None
-            seq = self.last_seq + 1
-            self.last_seq = m.seq = seq if seq > m.seq else m.seq
-            self._insert(m)
-            return m
+            return self._insert(messages, True)
 
     def insert(self, m: Message) -> Message | None:
         """Store ``m`` with the seq it already has (given by a shared store); None if seen."""
         with self.lock:
-            if m.message_id in self._ids or m.seq <= self.last_seq:
-                self.duplicates += 1
-                return None
-            self.last_seq = m.seq
-            self._insert(m)
-            return m
+            return self._insert((m,), False)[0]
 
-    def _insert(self, m: Message) -> None:
-        # Runs for every message: no throwaway objects (setdefault's SeqList, a set of one).
-        self._ids[m.message_id] = m.seq
-        self._id_order.append(m.message_id)
-        # Remember ids for twice the buffer so a late redelivery of an evicted one is caught.
-        if len(self._id_order) > 2 * self.max_size:
-            self._ids.pop(self._id_order.popleft(), None)
-        self._all.append(m)
-        by_type = self._by_type.get(m.event_type)
-        if by_type is None:
-            by_type = self._by_type[m.event_type] = deque()
-        by_type.append(m)
-        identifiers = m.identifiers
-        if identifiers:
-            for person in (identifiers[0][1],) if len(identifiers) == 1 else \
-                    {v for _, v in identifiers}:
-                index = self._by_person.get(person)
-                if index is None:
-                    self._by_person[person] = [m]
-                elif type(index) is list and len(index) >= _PROMOTE:
-                    self._by_person[person] = deque(index)
-                    self._by_person[person].append(m)
-                else:
-                    index.append(m)
-        self._status[m.validation.status] += 1
-        while len(self._all) > self.max_size:
-            self._evict()
-        if self._listeners:
-            self._emit("add", m)
+    def _insert(self, messages: Iterable[Message], assign: bool) -> list[Message | None]:
+        # The hot loop: every message passes here once. Kept flat, on locals, with no
+        # throwaway objects (setdefault's deque, a set of one person).
+        out: list[Message | None] = []
+        ids, id_order, remembered = self._ids, self._id_order, 2 * self.max_size
+        everything, by_types, by_person = self._all, self._by_type, self._by_person
+        status, listeners, max_size = self._status, self._listeners, self.max_size
+        for m in messages:
+            message_id = m.message_id
+            if message_id in ids or (not assign and m.seq <= self.last_seq):
+                self.duplicates += 1
+                out.append(None)
+                continue
+            if assign:
+                seq = self.last_seq + 1
+                if m.seq < seq:
+                    m.seq = seq
+            self.last_seq = m.seq
+            ids[message_id] = m.seq
+            id_order.append(message_id)
+            # Ids are remembered for twice the buffer: a late redelivery of an evicted one
+            # is still caught.
+            if len(id_order) > remembered:
+                ids.pop(id_order.popleft(), None)
+            everything.append(m)
+            by_type = by_types.get(m.event_type)
+            if by_type is None:
+                by_types[m.event_type] = deque((m,))
+            else:
+                by_type.append(m)
+            identifiers = m.identifiers
+            if identifiers:
+                for person in (identifiers[0][1],) if len(identifiers) == 1 else \
+                        {v for _, v in identifiers}:
+                    index = by_person.get(person)
+                    if index is None:
+                        by_person[person] = [m]
+                    elif type(index) is list and len(index) >= _PROMOTE:
+                        by_person[person] = deque(index)
+                        by_person[person].append(m)
+                    else:
+                        index.append(m)
+            status[m.validation.status] += 1
+            if len(everything) > max_size:
+                self._evict()
+            if listeners:
+                self._emit("add", m)
+            out.append(m)
+        return out
 
     def _evict(self) -> None:
         m = self._all.popleft()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -133,6 +134,22 @@ class RedisJournal:
         self.written += 1
         m.seq = seq
         return m
+
+    def put_many(self, messages: Sequence[Message]) -> list[Message | None]:
+        """``put`` each in order; the results of those journalled before Redis failed.
+
+        Raises only when Redis failed on the first: a shorter answer leaves the rest on
+        their queue.
+        """
+        out: list[Message | None] = []
+        for m in messages:
+            try:
+                out.append(self.put(m))
+            except redis.RedisError:
+                if not out:
+                    raise
+                break
+        return out
 
     # -- tailing -------------------------------------------------------------------------
 
