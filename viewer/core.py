@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -113,8 +114,8 @@ class Viewer:
         Returns how many, from the first, were taken (stored, or known redeliveries); the
         rest could not be stored and stay on their queue.
         """
-        judge, shapes = self.judge, self.envelopes
-        return self.accept_batch([from_sqs(m, label, judge, shapes) for m in sqs_messages])
+        judge, shapes, now = self.judge, self.envelopes, time.time()  # one receive, one time
+        return self.accept_batch([from_sqs(m, label, judge, shapes, now) for m in sqs_messages])
 
     def accept(self, message: Message) -> bool:
         """Store a built message, counting it; False if the store refused it."""

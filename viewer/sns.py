@@ -246,7 +246,7 @@ def _judged(raw: str, parsed: jsontext.ParseResult, message_id: str, source: str
 
 
 def from_sqs(sqs_message: dict[str, Any], source: str, judge: Judge,
-             shapes: EnvelopeCache | None = None) -> Message:
+             shapes: EnvelopeCache | None = None, received_at: float | None = None) -> Message:
     """A Message from one entry of ``ReceiveMessage``'s answer.
 
     The common case is taken flat, with no call it can do without (this runs for every
@@ -258,14 +258,16 @@ def from_sqs(sqs_message: dict[str, Any], source: str, judge: Judge,
     envelope = _sns_envelope(body)
     if envelope is None:
         return build_message(body, sqs_message["MessageId"], source,
-                             _sqs_attributes(sqs_message.get("MessageAttributes")), judge)
+                             _sqs_attributes(sqs_message.get("MessageAttributes")), judge,
+                             received_at=received_at)
     message_id = envelope.get("MessageId")
     published = envelope.get("Timestamp")
     if (shapes is None or type(message_id) is not str or not message_id
             or type(published) is not str):
         raw, message_id, published, attributes, kept = _open(
             envelope, sqs_message["MessageId"], shapes)
-        return build_message(raw, message_id, source, attributes, judge, published, kept)
+        return build_message(raw, message_id, source, attributes, judge, published, kept,
+                             received_at)
     raw = envelope.pop("Message")
     envelope.pop("Signature", None)
     envelope["MessageId"] = envelope["Timestamp"] = None
@@ -278,11 +280,12 @@ def from_sqs(sqs_message: dict[str, Any], source: str, judge: Judge,
         written = None
     # Compact text just as orjson writes it is strict, with no repeated key (jsontext.parse).
     if written is None or written != raw.encode("utf-8", "surrogatepass"):
-        return build_message(raw, message_id, source, attributes, judge, published, shape)
+        return build_message(raw, message_id, source, attributes, judge, published, shape,
+                             received_at)
     verdict = judge.passing(value)
     if verdict is None:  # it breaks a schema, or has no spec: explain, without parsing again
         return _judged(raw, jsontext.ParseResult(value), message_id, source, attributes,
-                       judge, published, shape)
+                       judge, published, shape, received_at)
     return Message(message_id, source, raw, attributes.get("eventType") or intern(
-        value["eventType"]), attributes, time.time(), published, shape,
+        value["eventType"]), attributes, received_at or time.time(), published, shape,
         _identifiers_of_valid(value), verdict, 0, None)
