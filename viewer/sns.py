@@ -52,7 +52,9 @@ class EnvelopeCache(dict[bytes, SharedEnvelope]):
             if 0 < len(key) <= self.max_key:
                 if len(self) >= self.limit:
                     self.clear()  # messages keep their shapes; only the lookup starts over
-                self[key] = shape
+                # A copy: orjson's bytes keep its whole buffer (4 KiB or more) for a
+                # 600-byte key.
+                self[bytes(memoryview(key))] = shape
         return shape
 
 
