@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import boto3
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from moto import mock_aws
+from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
 from moto.sqs.models import Message as SqsMessage
 from moto.sqs.models import sqs_backends
 
 from viewer.sources.embedded import REGION, create_topic_and_queue, publish
-from viewer.sources.localsqs import trim_once
+from viewer.sources.localsqs import stable_signing_certs, trim_once
 
 
 def test_trim_keeps_per_message_state_bounded():
@@ -32,3 +40,32 @@ def test_trim_keeps_per_message_state_bounded():
         # The endpoint still works after a trim.
         publish(sns, topic_arn, "after.trim", "{}")
         assert sqs.receive_message(QueueUrl=queue_url).get("Messages")
+
+
+def test_notifications_share_one_signing_certificate(monkeypatch: pytest.MonkeyPatch):
+    # Restored after the test: stable_signing_certs patches moto for the whole process.
+    monkeypatch.setattr(sns_models.Subscription, "get_post_data",
+                        sns_models.Subscription.get_post_data)
+    stable_signing_certs()
+    stable_signing_certs()  # idempotent: not wrapped twice
+    with mock_aws():
+        sns = boto3.client("sns", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        topic_arn, queue_url = create_topic_and_queue(sns, sqs)
+        for i in range(5):
+            publish(sns, topic_arn, "one.cert", f'{{"n": {i}}}')
+        bodies = []
+        while len(bodies) < 5:
+            for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                         WaitTimeSeconds=1).get("Messages", []):
+                bodies.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+        assert len({b["SigningCertURL"] for b in bodies}) == 1
+        keys = sns_backends["123456789012"][REGION]._message_public_keys
+        assert len(keys) == 1  # the per-message certificates were dropped
+        cert = x509.load_pem_x509_certificate(keys[bodies[0]["SigningCertURL"].rsplit("/")[-1]])
+        for b in bodies:  # the one certificate verifies every signature, as in SNS
+            signed = "".join(f"{k}\n{b[k]}\n" for k in
+                             ("Message", "MessageId", "Timestamp", "TopicArn", "Type"))
+            cert.public_key().verify(base64.b64decode(b["Signature"]), signed.encode(),
+                                     padding.PKCS1v15(), hashes.SHA256())

@@ -2,7 +2,8 @@
 
 ``python -m viewer.sources.localsqs [--port N]`` serves it and prints ``READY <url>``;
 ``LocalSqs`` starts and stops that child. Moto keeps every SNS notification it sent in
-memory; a trimmer thread drops old ones so the endpoint can run for a working day.
+memory; a trimmer thread drops old ones so the endpoint can run for a working day. Each
+subscription signs with one certificate, as SNS does, rather than moto's one per message.
 """
 
 from __future__ import annotations
@@ -119,6 +120,44 @@ def trim_once(sns_backends: Any, sqs_backends: Any, keep: int) -> None:
                     queue.deleted_messages = set()
 
 
+def stable_signing_certs() -> None:
+    """Give every notification of a subscription the same ``SigningCertURL``, as SNS does.
+
+    moto makes a certificate per notification and names the URL after it, so no two SNS
+    envelopes from the endpoint are alike: the viewer could share none of them (each
+    buffered demo message kept its own copy of the envelope, about 1.5 KB). The signing key
+    is already one per subscription, so its first certificate verifies every later
+    signature; the per-message ones are dropped as they are made.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import models
+
+    original = models.Subscription.get_post_data
+    if getattr(original, "stable_cert", False):
+        return
+
+    def get_post_data(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        data = original(self, *args, **kwargs)
+        url = data.get("SigningCertURL")
+        if not isinstance(url, str):
+            return data
+        region = self.topic.sns_backend.region_name
+        keys = models.sns_backends[DEFAULT_ACCOUNT_ID][region]._message_public_keys
+        name = url.rsplit("/", 1)[-1]
+        key = self.private_key()
+        kept = getattr(self, "_stable_cert", None)
+        if kept is None or kept[0] is not key or kept[1] not in keys:
+            # First time, or moto made a new key (its cache of keys is bounded): start over.
+            self._stable_cert = (key, name, url)
+            return data
+        keys.pop(name, None)
+        data["SigningCertURL"] = kept[2]
+        return data
+
+    get_post_data.stable_cert = True  # type: ignore[attr-defined]
+    models.Subscription.get_post_data = get_post_data
+
+
 def serve(port: int) -> None:
     """Serve moto's SQS and SNS on loopback until killed."""
     from moto.server import DomainDispatcherApplication, create_backend_app
@@ -127,6 +166,7 @@ def serve(port: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    stable_signing_certs()
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", port, app, threaded=True)
     stop = threading.Event()
