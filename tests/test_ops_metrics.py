@@ -63,3 +63,19 @@ def test_label_values_are_escaped_and_event_types_capped():
     assert capped[("q", "other")] == sum(1000 - i for i in range(MAX_EVENT_TYPES,
                                                                  MAX_EVENT_TYPES + 50))
     assert capped[("q", "type.0")] == 1000
+
+
+def test_counts_of_endless_new_event_types_stay_bounded(app_factory, monkeypatch):
+    from viewer import core
+    from viewer.sns import build_message
+
+    monkeypatch.setattr(core, "MAX_COUNTED", 10)
+    app = app_factory({"QUEUES": ["src=unused"]}, start=False)
+    viewer = app.extensions["viewer"]
+    for i in range(50):  # a publisher that puts an id in every event type
+        text = f'{{"eventType": "odd.thing.{i}"}}'
+        assert viewer.accept(build_message(text, f"m{i}", "src", {}, viewer.judge))
+    assert len(viewer.received) <= 10 + 4  # plus one "other" per status
+    assert sum(viewer.received.values()) == 50  # every message still counted
+    m = parse(app.test_client().get("/metrics").get_data(as_text=True))
+    assert m['events_viewer_messages_received_total{source="src",event_type="other"}'] == 40

@@ -26,6 +26,10 @@ from viewer.validation import Judge
 
 log = logging.getLogger(__name__)
 
+# Distinct (source, event type, status) counts kept; types beyond are counted as OTHER_TYPES.
+MAX_COUNTED = 4096
+OTHER_TYPES = "other"
+
 
 class Viewer:
     """Owns the spec registry, the judge, the store and the queue consumers."""
@@ -138,7 +142,12 @@ class Viewer:
                 log.info("duplicate message %s (%s) ignored", message.message_id,
                          message.event_type)
                 continue
-            received[(message.source, message.event_type, message.validation.status)] += 1
+            key = (message.source, message.event_type, message.validation.status)
+            if key not in received and len(received) >= MAX_COUNTED:
+                # Event types come from publishers: one that makes each type unique must
+                # not grow the counters for ever (/metrics shows only the top ones anyway).
+                key = (message.source, OTHER_TYPES, message.validation.status)
+            received[key] += 1
             if info:
                 log.info("stored message %s seq=%d type=%s status=%s", message.message_id,
                          stored.seq, message.event_type, message.validation.status)
