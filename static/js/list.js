@@ -101,7 +101,18 @@ export class VirtualList {
   }
 
   newRow() {
-    const row = h("div", { class: "row", role: "row" });
+    // The cells are made once per pooled row; fill() only changes their text, so a burst
+    // restyles and lays out text, not freshly built elements.
+    const badge = h("span", { class: "badge" });
+    const errors = h("span", { class: "err-count", hidden: true });
+    const cells = {
+      time: cell("time"), type: cell("type"), summary: cell("summary"),
+      people: h("div", { class: "cell people", role: "gridcell" }), source: cell("source"),
+      status: h("div", { class: "cell status", role: "gridcell" }, badge, errors), badge, errors,
+    };
+    const row = h("div", { class: "row", role: "row" },
+      cells.time, cells.type, cells.summary, cells.people, cells.source, cells.status);
+    row._cells = cells;
     this.canvas.append(row);
     return row;
   }
@@ -149,34 +160,60 @@ export class VirtualList {
   }
 }
 
-function cell(className, text, title) {
-  return h("div", { class: `cell ${className}`, role: "gridcell", text, title });
+function cell(className) {
+  return h("div", { class: `cell ${className}`, role: "gridcell" });
+}
+
+/** Set an element's text (and title), changing its one text node in place where it can. */
+function setText(el, text, title = null) {
+  const node = el.firstChild;
+  if (node && node === el.lastChild && node.nodeType === Node.TEXT_NODE) {
+    if (node.data !== text) node.data = text;
+  } else {
+    el.textContent = text;
+  }
+  if (title !== null && el.title !== title) el.title = title;
+}
+
+/** Person chips, reusing the row's chip elements (most messages name one person). */
+function fillPeople(host, ids) {
+  const chips = host.children;
+  while (chips.length > ids.length) chips[chips.length - 1].remove();
+  ids.forEach((id, i) => {
+    let chip = chips[i];
+    if (!chip) {
+      chip = h("button", { type: "button", class: "chip" }, h("span", { class: "chip-type" }), "");
+      host.append(chip);
+    }
+    if (chip.dataset.person === id.value && chip.firstChild.textContent === id.type) return;
+    chip.dataset.person = id.value;
+    chip.title = `Show ${id.type} ${id.value}'s timeline`;
+    chip.setAttribute("aria-label", `Filter by ${id.type} ${id.value}`);
+    setText(chip.firstChild, id.type);
+    chip.lastChild.data = id.value;
+  });
 }
 
 /** Fill a pooled row with a message, as text only. */
 function fill(row, m) {
+  const c = row._cells;
   row._m = m;
   row.dataset.seq = String(m.seq);
-  row.className = `row ${statusClass(m.status)}`;
+  const status = statusClass(m.status);
+  const rowClass = `row ${status}`;
+  if (row.className !== rowClass) row.className = rowClass;
   row._selected = false;
   row._open = false;
-  const people = h("div", { class: "cell people", role: "gridcell" });
-  for (const id of (m.identifiers || []).slice(0, 4)) {
-    people.append(h("button", {
-      type: "button", class: "chip", dataset: { person: id.value },
-      title: `Show ${id.type} ${id.value}'s timeline`, "aria-label": `Filter by ${id.type} ${id.value}`,
-    }, h("span", { class: "chip-type", text: id.type }), id.value));
-  }
-  const badge = h("span", { class: `badge ${statusClass(m.status)}`, text: m.status });
-  if (m.truncated) badge.title = "Large message: shown truncated in the list";
+  if (m._time === undefined) m._time = localTime(m.receivedAt);
+  setText(c.time, m._time, utcTitle(m.receivedAt));
+  setText(c.type, m.eventType ?? "(no event type)", m.eventType ?? "");
+  setText(c.summary, m.summary, m.summary);
+  setText(c.source, m.source, m.source);
+  fillPeople(c.people, (m.identifiers || []).slice(0, 4));
+  const badgeClass = `badge ${status}`;
+  if (c.badge.className !== badgeClass) c.badge.className = badgeClass;
+  setText(c.badge, m.status, m.truncated ? "Large message: shown truncated in the list" : "");
   const errors = m.validation && m.validation.errors ? m.validation.errors.length : 0;
-  row.replaceChildren(
-    cell("time", localTime(m.receivedAt), utcTitle(m.receivedAt)),
-    cell("type", m.eventType ?? "(no event type)", m.eventType ?? ""),
-    cell("summary", m.summary, m.summary),
-    people,
-    cell("source", m.source, m.source),
-    h("div", { class: "cell status", role: "gridcell" }, badge,
-      errors ? h("span", { class: "err-count", text: String(errors), title: `${errors} error(s)` }) : null),
-  );
+  if (errors) setText(c.errors, String(errors), `${errors} error(s)`);
+  if (c.errors.hidden !== !errors) c.errors.hidden = !errors;
 }
