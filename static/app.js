@@ -374,13 +374,21 @@ async function refreshOverview() {
 
 // -- start --------------------------------------------------------------------------------
 
-async function start() {
+/** The server's settings: written into the page (as /api/config answers), else fetched. */
+async function loadConfig() {
   try {
+    const inline = document.body.dataset.config;
+    if (inline) return JSON.parse(inline);
     const response = await fetch("/api/config");
-    if (response.ok) app.config = { ...app.config, ...(await response.json()) };
+    if (response.ok) return await response.json();
   } catch {
     // defaults: nothing hidden, no known sources
   }
+  return {};
+}
+
+async function start() {
+  app.config = { ...app.config, ...(await loadConfig()) };
   app.state = readState(location.search, app.config.hideEventTypes || []);
   bindFilters();
   bindControls();
