@@ -64,18 +64,20 @@ export class VirtualList {
     // burst costs a few new rows per frame, not a redraw of the whole screen.
     const wanted = new Set();
     for (let index = first; index < last; index += 1) wanted.add(this.items[index].seq);
+    // A row that scrolled out takes a message that scrolled in, in place: hiding it and
+    // showing it again would restyle it twice for nothing.
+    const released = [];
     for (const [seq, row] of this.bySeq) {
       if (!wanted.has(seq)) {
         this.bySeq.delete(seq);
-        row.hidden = true;
-        this.free.push(row);
+        released.push(row);
       }
     }
     for (let index = first; index < last; index += 1) {
       const m = this.items[index];
       let row = this.bySeq.get(m.seq);
       if (!row) {
-        row = this.free.pop() || this.newRow();
+        row = released.pop() || this.free.pop() || this.newRow();
         this.bySeq.set(m.seq, row);
       }
       if (row._m !== m) fill(row, m);
@@ -96,6 +98,10 @@ export class VirtualList {
         row._open = open;
         row.classList.toggle("open", open);
       }
+    }
+    for (const row of released) {
+      row.hidden = true;
+      this.free.push(row);
     }
     if (last >= this.items.length - 2 && this.items.length) this.handlers.onNearEnd();
   }
