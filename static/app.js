@@ -68,17 +68,29 @@ function redraw() {
   updateCounts();
 }
 
+/** Change an element's text only when it differs (each change costs a layout). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/** Show or hide an element; setting hidden again, even to the same value, restyles it. */
+function setHidden(el, hidden) {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
 function updateCounts() {
   const { model } = app;
-  byId("count").textContent = `${numberFmt.format(model.items.length)} shown · ${numberFmt.format(model.total)} matching`;
+  setText(byId("count"), `${numberFmt.format(model.items.length)} shown · ${numberFmt.format(model.total)} matching`);
   const waiting = model.pending.length;
   const pill = byId("new-count");
-  pill.hidden = !model.paused;
-  pill.textContent = `${numberFmt.format(waiting)} new`;
-  document.title = model.paused && waiting ? `(${numberFmt.format(waiting)} new) HMPPS domain events` : "HMPPS domain events";
-  byId("list").setAttribute("aria-rowcount", String(model.items.length + 1));
+  setHidden(pill, !model.paused);
+  setText(pill, `${numberFmt.format(waiting)} new`);
+  const title = model.paused && waiting ? `(${numberFmt.format(waiting)} new) HMPPS domain events` : "HMPPS domain events";
+  if (document.title !== title) document.title = title;
+  const rows = String(model.items.length + 1);
+  if (byId("list").getAttribute("aria-rowcount") !== rows) byId("list").setAttribute("aria-rowcount", rows);
   const empty = byId("empty");
-  empty.hidden = model.items.length > 0;
+  setHidden(empty, model.items.length > 0);
   if (!model.items.length) {
     empty.textContent = model.paused && waiting ? `Paused: ${waiting} new messages wait.`
       : app.cleared ? "Cleared. New messages will appear here." : "No messages match this filter yet. Waiting for traffic…";

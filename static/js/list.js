@@ -35,7 +35,8 @@ export class VirtualList {
   /** Show these items; `shift` rows were added above (kept out of view unless following). */
   setItems(items, shift = 0, follow = false) {
     this.items = items;
-    this.canvas.style.height = `${items.length * ROW_HEIGHT}px`;
+    const height = `${items.length * ROW_HEIGHT}px`;
+    if (this.canvas.style.height !== height) this.canvas.style.height = height;
     if (follow) this.scrollTo(0);
     else if (shift && this.viewport.scrollTop > 0) this.scrollTo(this.viewport.scrollTop + shift * ROW_HEIGHT);
     this.render();
