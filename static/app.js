@@ -2,7 +2,7 @@
 
 import { Detail } from "./js/detail.js";
 import { byId, h } from "./js/dom.js";
-import { numberFmt } from "./js/format.js";
+import { count } from "./js/format.js";
 import { bindKeys } from "./js/keys.js";
 import { VirtualList } from "./js/list.js";
 import { CAPACITY, Model } from "./js/model.js";
@@ -80,12 +80,12 @@ function setHidden(el, hidden) {
 
 function updateCounts() {
   const { model } = app;
-  setText(byId("count"), `${numberFmt.format(model.items.length)} shown · ${numberFmt.format(model.total)} matching`);
+  setText(byId("count"), `${count(model.items.length)} shown · ${count(model.total)} matching`);
   const waiting = model.pending.length;
   const pill = byId("new-count");
   setHidden(pill, !model.paused);
-  setText(pill, `${numberFmt.format(waiting)} new`);
-  const title = model.paused && waiting ? `(${numberFmt.format(waiting)} new) HMPPS domain events` : "HMPPS domain events";
+  setText(pill, `${count(waiting)} new`);
+  const title = model.paused && waiting ? `(${count(waiting)} new) HMPPS domain events` : "HMPPS domain events";
   if (document.title !== title) document.title = title;
   const rows = String(model.items.length + 1);
   if (byId("list").getAttribute("aria-rowcount") !== rows) byId("list").setAttribute("aria-rowcount", rows);

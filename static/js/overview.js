@@ -2,7 +2,7 @@
 // include/exclude, type-ahead, grouped by prefix).
 
 import { byId, h } from "./dom.js";
-import { numberFmt } from "./format.js";
+import { count } from "./format.js";
 
 /** A CSS custom property's value (so charts follow the theme). */
 function cssVar(name) {
@@ -47,7 +47,7 @@ export function drawRate(canvas, overview) {
   const invalid = rate.reduce((n, b) => n + b.invalid, 0);
   byId("rate-now").textContent = `${perSecond.toFixed(1)} msg/s`;
   const bad = byId("rate-invalid");
-  bad.textContent = invalid ? `${numberFmt.format(invalid)} invalid` : "";
+  bad.textContent = invalid ? `${count(invalid)} invalid` : "";
   bad.hidden = !invalid;
   canvas.setAttribute("aria-label", `Message rate over the last ${rate.length * overview.bucketSeconds / 60} minutes: `
     + `${perSecond.toFixed(1)} per second now, ${invalid} invalid`);
@@ -145,10 +145,10 @@ export class TypePanel {
     for (const row of this.list.querySelectorAll(".type-row")) {
       const t = known.get(row.dataset.type);
       if (!t) continue;
-      row.querySelector(".count").textContent = numberFmt.format(t.count);
+      row.querySelector(".count").textContent = count(t.count);
       const bad = (t.invalid || 0) + (t.unparseable || 0);
       const badge = row.querySelector(".bad-count");
-      badge.textContent = bad ? numberFmt.format(bad) : "";
+      badge.textContent = bad ? count(bad) : "";
       badge.hidden = !bad;
       badge.title = bad ? `${t.invalid || 0} invalid, ${t.unparseable || 0} unparseable` : "";
       row.classList.toggle("has-bad", bad > 0);
@@ -156,7 +156,7 @@ export class TypePanel {
     }
     for (const head of this.list.querySelectorAll(".type-group")) {
       const members = groups.get(head.dataset.group) || [];
-      head.querySelector(".count").textContent = numberFmt.format(members.reduce((n, [, t]) => n + t.count, 0));
+      head.querySelector(".count").textContent = count(members.reduce((n, [, t]) => n + t.count, 0));
     }
     this.applySearch();
   }
