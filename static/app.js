@@ -2,7 +2,7 @@
 
 import { Detail } from "./js/detail.js";
 import { byId, h } from "./js/dom.js";
-import { numberFmt } from "./js/format.js";
+import { count } from "./js/format.js";
 import { bindKeys } from "./js/keys.js";
 import { VirtualList } from "./js/list.js";
 import { CAPACITY, Model } from "./js/model.js";
@@ -15,6 +15,8 @@ import { emptyFilter, filterObject, filterParams, readState, sameFilter, toSearc
 const STATUSES = [["valid", "valid"], ["invalid", "invalid"], ["specFault", "spec fault"], ["unknown", "unknown"], ["unparseable", "unparseable"]];
 const WINDOWS = { "5m": 5, "15m": 15, "1h": 60, "6h": 360, "24h": 1440 };
 const OVERVIEW_EVERY = 5000;
+const OVERVIEW_FIRST = 1000; // ms: the first overview waits for the first rows, or this long
+const PAGE = 500; // messages the page holds after a reset, and each scroll to the end adds
 
 const app = {
   config: { hideEventTypes: [], sources: [] },
@@ -25,6 +27,7 @@ const app = {
   lastFlush: 0,
   follow: true,
   loadingOlder: false,
+  generation: 0, // bumped by every fresh reset: an older page fetched before it is stale
   overview: null,
   overviewTimer: 0,
 };
@@ -65,42 +68,72 @@ function redraw() {
   updateCounts();
 }
 
+/** Change an element's text only when it differs (each change costs a layout). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/** Show or hide an element; setting hidden again, even to the same value, restyles it. */
+function setHidden(el, hidden) {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
 function updateCounts() {
   const { model } = app;
-  byId("count").textContent = `${numberFmt.format(model.items.length)} shown · ${numberFmt.format(model.total)} matching`;
+  setText(byId("count"), `${count(model.items.length)} shown · ${count(model.total)} matching`);
   const waiting = model.pending.length;
   const pill = byId("new-count");
-  pill.hidden = !model.paused;
-  pill.textContent = `${numberFmt.format(waiting)} new`;
-  document.title = model.paused && waiting ? `(${numberFmt.format(waiting)} new) HMPPS domain events` : "HMPPS domain events";
-  byId("list").setAttribute("aria-rowcount", String(model.items.length + 1));
+  setHidden(pill, !model.paused);
+  setText(pill, `${count(waiting)} new`);
+  const title = model.paused && waiting ? `(${count(waiting)} new) HMPPS domain events` : "HMPPS domain events";
+  if (document.title !== title) document.title = title;
+  const rows = String(model.items.length + 1);
+  if (byId("list").getAttribute("aria-rowcount") !== rows) byId("list").setAttribute("aria-rowcount", rows);
   const empty = byId("empty");
-  empty.hidden = model.items.length > 0;
+  setHidden(empty, model.items.length > 0);
   if (!model.items.length) {
     empty.textContent = model.paused && waiting ? `Paused: ${waiting} new messages wait.`
       : app.cleared ? "Cleared. New messages will appear here." : "No messages match this filter yet. Waiting for traffic…";
   }
 }
 
-async function loadOlder() {
+/** Let the browser paint and handle input before the next piece of work. */
+function yieldToMain() {
+  if (globalThis.scheduler && scheduler.yield) return scheduler.yield();
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Page older matches in over REST, up to `limit` of them, below what the list holds. */
+async function loadOlder(limit = PAGE) {
   const { model } = app;
   if (app.loadingOlder || model.paused || !model.items.length) return;
   if (model.items.length >= model.total || model.items.length >= CAPACITY) return;
   app.loadingOlder = true;
+  const generation = app.generation;
   const params = filterParams(app.state.filter);
   params.set("before", String(model.items[model.items.length - 1].seq));
-  params.set("limit", "500");
+  params.set("limit", String(limit));
   try {
     const response = await fetch(`/api/messages?${params}`);
     if (response.ok) {
       const data = await response.json();
+      // Parsing a page of 500 is one task; taking it in and drawing it is the next one.
+      await yieldToMain();
+      if (generation !== app.generation) return; // a reset came meanwhile: this page is stale
       if (model.appendOlder(data.messages)) list.setItems(model.items, 0, false);
       if (!data.messages.length) model.total = model.items.length;
       updateCounts();
     }
   } finally {
     app.loadingOlder = false;
+    if (generation !== app.generation) fillPage();
   }
+}
+
+/** After a reset with the first screenful, fetch the rest of the first page. */
+function fillPage() {
+  const missing = PAGE - app.model.items.length;
+  if (missing > 0) loadOlder(missing);
 }
 
 // -- the stream ---------------------------------------------------------------------------
@@ -116,9 +149,16 @@ const stream = new Stream({
     }
     app.inbox = [];
     app.cleared = false;
+    app.generation += 1;
     app.model.reset(payload.messages, payload.total);
     list.scrollTo(0);
     redraw();
+    // The reset carries a screenful or so (a small frame draws sooner); the rest of the
+    // first page, and the overview, come once these rows are on screen.
+    requestAnimationFrame(() => setTimeout(() => {
+      fillPage();
+      if (!app.overview) refreshOverview();
+    }, 0));
   },
   onAdd: (m) => {
     app.inbox.push(m);
@@ -325,6 +365,7 @@ function setPaused(paused) {
   if (!paused) {
     app.follow = app.follow || list.viewport.scrollTop < 1;
     redraw();
+    fillPage(); // a reset that came while paused holds only its first screenful
   }
   updateCounts();
 }
@@ -368,19 +409,28 @@ async function refreshOverview() {
   } catch {
     // the connection state already says the server is away
   } finally {
+    clearTimeout(app.overviewTimer); // two refreshes in flight must not start two timers
     app.overviewTimer = setTimeout(refreshOverview, OVERVIEW_EVERY);
   }
 }
 
 // -- start --------------------------------------------------------------------------------
 
-async function start() {
+/** The server's settings: written into the page (as /api/config answers), else fetched. */
+async function loadConfig() {
   try {
+    const inline = document.body.dataset.config;
+    if (inline) return JSON.parse(inline);
     const response = await fetch("/api/config");
-    if (response.ok) app.config = { ...app.config, ...(await response.json()) };
+    if (response.ok) return await response.json();
   } catch {
     // defaults: nothing hidden, no known sources
   }
+  return {};
+}
+
+async function start() {
+  app.config = { ...app.config, ...(await loadConfig()) };
   app.state = readState(location.search, app.config.hideEventTypes || []);
   bindFilters();
   bindControls();
@@ -407,7 +457,7 @@ async function start() {
   drawFilters();
   stream.filter = filterObject(app.state.filter);
   stream.connect();
-  refreshOverview();
+  app.overviewTimer = setTimeout(refreshOverview, OVERVIEW_FIRST);
   if (app.state.seq !== null) openMessage(app.state.seq, false);
   updateCounts();
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -134,6 +135,46 @@ def test_ten_thousand_messages_stay_virtualised(serve, probe):
     assert 0 < drawn < 120, f"{drawn} rows in the DOM: the list is not virtualised"
     page.locator("#list").evaluate("el => { el.scrollTop = el.scrollHeight; }")
     wait_until(lambda: probe.row_seqs()[-1] == 1, message="the oldest drawn at the bottom")
+
+
+def test_the_first_page_is_a_screenful_over_the_socket_then_the_rest_over_rest(serve, probe):
+    served = serve()
+    for i in range(1_000):
+        feed(served.viewer, envelope_event(noms=f"P{i:04d}PP"))
+    resets = []
+    probe.page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda data: '"messages/reset"' in str(data)[:40] and resets.append(data)))
+    probe.open(served)
+    probe.wait_seqs(list(range(1_000, 500, -1)))  # the whole first page, no gap, no double
+    first = json.loads(resets[0])["payload"]
+    assert len(first["messages"]) < 500  # a small frame, so the first rows draw sooner
+    assert first["total"] == 1_000
+
+
+def test_an_older_page_asked_for_under_a_replaced_filter_is_dropped(serve, probe):
+    served = serve()
+    released = [feed(served.viewer, envelope_event(
+        "prison.prisoner.released" if i % 2 else "prison.prisoner.received")) for i in range(300)]
+    released = [m.seq for m in reversed(released) if m.event_type == "prison.prisoner.released"]
+    page = probe.page
+    held = []  # REST pages, answered only when the test says so
+
+    def rest_page(url: str) -> bool:
+        return "/api/messages?" in url
+
+    page.route(rest_page, lambda route: held.append(route))
+    probe.open(served)
+    wait_until(lambda: page.evaluate("1") and held, message="the page asks for the rest")
+    page.locator("#f-q").fill("prisoner.released")  # a new filter while that page is out
+    wait_until(lambda: page.evaluate("""window.viewerApp.model.items.length > 0 &&
+        window.viewerApp.model.items.every((m) => m.eventType === 'prison.prisoner.released')"""),
+               message="the reset for the new filter")
+    held.pop(0).continue_()  # the old filter's page arrives after the new reset
+    wait_until(lambda: page.evaluate("1") and held, message="the page asks again, anew")
+    while held:
+        held.pop(0).continue_()
+    page.unroute(rest_page)
+    probe.wait_seqs(released)
 
 
 LONG_TASK_PROBE = """() => {

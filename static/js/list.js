@@ -35,7 +35,8 @@ export class VirtualList {
   /** Show these items; `shift` rows were added above (kept out of view unless following). */
   setItems(items, shift = 0, follow = false) {
     this.items = items;
-    this.canvas.style.height = `${items.length * ROW_HEIGHT}px`;
+    const height = `${items.length * ROW_HEIGHT}px`;
+    if (this.canvas.style.height !== height) this.canvas.style.height = height;
     if (follow) this.scrollTo(0);
     else if (shift && this.viewport.scrollTop > 0) this.scrollTo(this.viewport.scrollTop + shift * ROW_HEIGHT);
     this.render();
@@ -64,18 +65,20 @@ export class VirtualList {
     // burst costs a few new rows per frame, not a redraw of the whole screen.
     const wanted = new Set();
     for (let index = first; index < last; index += 1) wanted.add(this.items[index].seq);
+    // A row that scrolled out takes a message that scrolled in, in place: hiding it and
+    // showing it again would restyle it twice for nothing.
+    const released = [];
     for (const [seq, row] of this.bySeq) {
       if (!wanted.has(seq)) {
         this.bySeq.delete(seq);
-        row.hidden = true;
-        this.free.push(row);
+        released.push(row);
       }
     }
     for (let index = first; index < last; index += 1) {
       const m = this.items[index];
       let row = this.bySeq.get(m.seq);
       if (!row) {
-        row = this.free.pop() || this.newRow();
+        row = released.pop() || this.free.pop() || this.newRow();
         this.bySeq.set(m.seq, row);
       }
       if (row._m !== m) fill(row, m);
@@ -97,11 +100,26 @@ export class VirtualList {
         row.classList.toggle("open", open);
       }
     }
+    for (const row of released) {
+      row.hidden = true;
+      this.free.push(row);
+    }
     if (last >= this.items.length - 2 && this.items.length) this.handlers.onNearEnd();
   }
 
   newRow() {
-    const row = h("div", { class: "row", role: "row" });
+    // The cells are made once per pooled row; fill() only changes their text, so a burst
+    // restyles and lays out text, not freshly built elements.
+    const badge = h("span", { class: "badge" });
+    const errors = h("span", { class: "err-count", hidden: true });
+    const cells = {
+      time: cell("time"), type: cell("type"), summary: cell("summary"),
+      people: h("div", { class: "cell people", role: "gridcell" }), source: cell("source"),
+      status: h("div", { class: "cell status", role: "gridcell" }, badge, errors), badge, errors,
+    };
+    const row = h("div", { class: "row", role: "row" },
+      cells.time, cells.type, cells.summary, cells.people, cells.source, cells.status);
+    row._cells = cells;
     this.canvas.append(row);
     return row;
   }
@@ -149,34 +167,60 @@ export class VirtualList {
   }
 }
 
-function cell(className, text, title) {
-  return h("div", { class: `cell ${className}`, role: "gridcell", text, title });
+function cell(className) {
+  return h("div", { class: `cell ${className}`, role: "gridcell" });
+}
+
+/** Set an element's text (and title), changing its one text node in place where it can. */
+function setText(el, text, title = null) {
+  const node = el.firstChild;
+  if (node && node === el.lastChild && node.nodeType === Node.TEXT_NODE) {
+    if (node.data !== text) node.data = text;
+  } else {
+    el.textContent = text;
+  }
+  if (title !== null && el.title !== title) el.title = title;
+}
+
+/** Person chips, reusing the row's chip elements (most messages name one person). */
+function fillPeople(host, ids) {
+  const chips = host.children;
+  while (chips.length > ids.length) chips[chips.length - 1].remove();
+  ids.forEach((id, i) => {
+    let chip = chips[i];
+    if (!chip) {
+      chip = h("button", { type: "button", class: "chip" }, h("span", { class: "chip-type" }), "");
+      host.append(chip);
+    }
+    if (chip.dataset.person === id.value && chip.firstChild.textContent === id.type) return;
+    chip.dataset.person = id.value;
+    chip.title = `Show ${id.type} ${id.value}'s timeline`;
+    chip.setAttribute("aria-label", `Filter by ${id.type} ${id.value}`);
+    setText(chip.firstChild, id.type);
+    chip.lastChild.data = id.value;
+  });
 }
 
 /** Fill a pooled row with a message, as text only. */
 function fill(row, m) {
+  const c = row._cells;
   row._m = m;
   row.dataset.seq = String(m.seq);
-  row.className = `row ${statusClass(m.status)}`;
+  const status = statusClass(m.status);
+  const rowClass = `row ${status}`;
+  if (row.className !== rowClass) row.className = rowClass;
   row._selected = false;
   row._open = false;
-  const people = h("div", { class: "cell people", role: "gridcell" });
-  for (const id of (m.identifiers || []).slice(0, 4)) {
-    people.append(h("button", {
-      type: "button", class: "chip", dataset: { person: id.value },
-      title: `Show ${id.type} ${id.value}'s timeline`, "aria-label": `Filter by ${id.type} ${id.value}`,
-    }, h("span", { class: "chip-type", text: id.type }), id.value));
-  }
-  const badge = h("span", { class: `badge ${statusClass(m.status)}`, text: m.status });
-  if (m.truncated) badge.title = "Large message: shown truncated in the list";
+  if (m._time === undefined) m._time = localTime(m.receivedAt);
+  setText(c.time, m._time, utcTitle(m.receivedAt));
+  setText(c.type, m.eventType ?? "(no event type)", m.eventType ?? "");
+  setText(c.summary, m.summary, m.summary);
+  setText(c.source, m.source, m.source);
+  fillPeople(c.people, (m.identifiers || []).slice(0, 4));
+  const badgeClass = `badge ${status}`;
+  if (c.badge.className !== badgeClass) c.badge.className = badgeClass;
+  setText(c.badge, m.status, m.truncated ? "Large message: shown truncated in the list" : "");
   const errors = m.validation && m.validation.errors ? m.validation.errors.length : 0;
-  row.replaceChildren(
-    cell("time", localTime(m.receivedAt), utcTitle(m.receivedAt)),
-    cell("type", m.eventType ?? "(no event type)", m.eventType ?? ""),
-    cell("summary", m.summary, m.summary),
-    people,
-    cell("source", m.source, m.source),
-    h("div", { class: "cell status", role: "gridcell" }, badge,
-      errors ? h("span", { class: "err-count", text: String(errors), title: `${errors} error(s)` }) : null),
-  );
+  if (errors) setText(c.errors, String(errors), `${errors} error(s)`);
+  if (c.errors.hidden !== !errors) c.errors.hidden = !errors;
 }

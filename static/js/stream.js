@@ -13,7 +13,7 @@ export class Stream {
     this.lastSeq = lastSeq;
     this.handlers = { onReset, onAdd, onRevalidated, onState, onError };
     this.filter = {};
-    this.limit = 500;
+    this.limit = 100; // a fresh subscribe's reset: a few screenfuls (the page fetches more)
     this.socket = null;
     this.attempt = 0;
     this.timer = null;

@@ -77,18 +77,23 @@ def event_types() -> Response:
     return json_response(orjson.dumps(current_app.extensions["viewer"].store.event_types()))
 
 
-@bp.get("/config")
-def config() -> Response:
-    """What the page needs to know of the server's settings."""
+def page_config() -> dict[str, Any]:
+    """What the page needs to know of the server's settings (``/api/config``, and the page)."""
     viewer = current_app.extensions["viewer"]
-    return json_response(orjson.dumps({
+    return {
         "version": __version__,
         "hideEventTypes": current_app.config["HIDE_EVENT_TYPES"],
         "displayLimit": current_app.config["DISPLAY_LIMIT"],
         "bufferSize": current_app.config["BUFFER_SIZE"],
         "sources": [q.label for q in viewer.queues],
         "embedded": viewer.embedded_mode,
-    }))
+    }
+
+
+@bp.get("/config")
+def config() -> Response:
+    """What the page needs to know of the server's settings."""
+    return json_response(orjson.dumps(page_config()))
 
 
 @bp.get("/stats")

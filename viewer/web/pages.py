@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, render_template
 
 from viewer import __version__
+from viewer.web.api import page_config
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
 def index() -> str:
-    """The live view."""
-    return render_template("index.html", version=__version__,
-                           hidden=current_app.config["HIDE_EVENT_TYPES"])
+    """The live view, with its configuration inline: one round trip fewer before it subscribes."""
+    return render_template("index.html", version=__version__, config=page_config())
 
 
 def init_app(app: Flask) -> None:
