@@ -178,7 +178,7 @@ class MemoryStore:
                               for m in reversed(self._by_type[t])]
             for m in candidates:
                 verdict = judge(m)
-                if verdict != m.validation:  # the same fields as_dict() shows, compared
+                if verdict is not m.validation and verdict != m.validation:  # field by field
                     self._status[m.validation.status] -= 1
                     self._status[verdict.status] += 1
                     m.validation = verdict
