@@ -151,22 +151,14 @@ def _sns_envelope(body: str) -> dict[str, Any] | None:
 def identifiers_of(body: Any) -> tuple[tuple[str, str], ...]:
     """Person identifiers: ``personReference.identifiers`` plus well-known members.
 
-    Kinds are interned: 100,000 buffered messages name a handful of kinds. This runs for
-    every message, so the usual case (one identifier, no more than one well-known member)
-    costs no loop and no throwaway object.
+    Kinds are interned: 100,000 buffered messages name a handful of kinds. (A message that
+    passed the envelope schema takes ``_identifiers_of_valid``, which checks less.)
     """
     if type(body) is not dict:
         return ()
-    found: tuple[tuple[str, str], ...] = ()
     ref = body.get("personReference")
     items = ref.get("identifiers") if type(ref) is dict else None
-    if type(items) is list and items:
-        item = items[0]
-        if len(items) == 1 and type(item) is dict and type(kind := item.get("type")) is str \
-                and type(value := item.get("value")) is str and value:
-            found = ((intern(kind) if len(kind) <= 256 else kind, value),)
-        else:
-            found = _listed(items)
+    found = _listed(items) if type(items) is list else ()
     info = body.get("additionalInformation")
     return _named(found, info) if type(info) is dict else found
 
