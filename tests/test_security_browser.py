@@ -109,6 +109,9 @@ def test_detail_url_links_only_open_http(serve, probe):
     for i in range(3):
         rows.nth(i).click()
         expect(page.locator("#detail")).to_be_visible(timeout=15_000)
+        # The whole message (body and links) arrives after the panel opens: wait for it.
+        expect(page.locator("#detail")).to_contain_text("example.org/ok" if i == 2 else
+                                                       "detailUrl", timeout=15_000)
         found.append(page.evaluate(
             "[...document.querySelectorAll('#detail-meta a[href]')].map((a) => a.href)"))
         page.locator("#detail-close").click()
