@@ -142,7 +142,7 @@ def run(mode: Mode) -> list[Row]:
     else:
         window = (f"no verdict: {last['seq']:,} stored < {full_at:,}; slope over the second "
                   f"half, fill-up included")
-    return [Row("8", f"endurance: demo at {rate:g}/s for {last['t'] / 60:.3g} min (RSS growth)",
+    return [Row("8", f"endurance: demo at {rate:g}/s, {span / 60:.3g} min once full (RSS growth)",
                 ours / MB, base / MB, "MB/h", f"{DAY_HOURS} h projected < 1 GB",
                 projected < 1024 * MB if settled else None,
                 ratio=ours / base if base > MB else None,
