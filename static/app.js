@@ -26,6 +26,7 @@ const app = {
   flushing: false,
   flushDue: 0, // when the waiting redraw runs
   flushTimer: 0,
+  flushFrame: 0,
   lastFlush: 0,
   follow: true,
   loadingOlder: false,
@@ -57,18 +58,25 @@ function scheduleFlush() {
   const due = document.hidden ? now + 500
     : app.lastFlush + (app.inbox.length >= BURST_ROWS ? FLUSH_BURST : FLUSH_EVERY);
   if (app.flushing && app.flushDue <= due) return;
-  clearTimeout(app.flushTimer); // a burst moves the waiting redraw earlier
+  cancelFlush(); // a burst moves the waiting redraw earlier
   app.flushing = true;
   app.flushDue = due;
   const wait = Math.max(0, due - now);
+  const inFrame = () => { app.flushFrame = requestAnimationFrame(flush); };
   if (document.hidden) app.flushTimer = setTimeout(flush, wait);
-  else if (wait > 4) app.flushTimer = setTimeout(() => requestAnimationFrame(flush), wait);
-  else requestAnimationFrame(flush);
+  else if (wait > 4) app.flushTimer = setTimeout(inFrame, wait);
+  else inFrame();
+}
+
+/** Drop the waiting redraw, whether it waits on its timer or already on a frame. */
+function cancelFlush() {
+  clearTimeout(app.flushTimer);
+  cancelAnimationFrame(app.flushFrame);
 }
 
 function flush() {
   app.flushing = false;
-  clearTimeout(app.flushTimer);
+  cancelFlush();
   app.lastFlush = performance.now();
   const batch = app.inbox;
   app.inbox = [];
