@@ -86,13 +86,18 @@ FORMAT_CHECKER = _format_checker()
 
 def pointer(parts: Iterable[Any]) -> str:
     """An RFC 6901 JSON pointer from path parts."""
-    texts = [p if type(p) is str else str(p) for p in parts]
-    if not texts:
+    if type(parts) is not list:
+        parts = list(parts)
+    if not parts:
         return ""
-    joined = "/".join(texts)
-    if "~" not in joined and joined.count("/") == len(texts) - 1:
-        return "/" + joined  # the usual case: nothing to escape (every error has two)
-    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in texts)
+    try:
+        joined = "/".join(parts)  # the usual case: names only (every error has two paths)
+    except TypeError:  # array indices among them
+        parts = [p if type(p) is str else str(p) for p in parts]
+        joined = "/".join(parts)
+    if "~" not in joined and joined.count("/") == len(parts) - 1:
+        return "/" + joined  # nothing to escape
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in parts)
 
 
 def _short(text: str) -> str:

@@ -52,7 +52,7 @@ class Spec:
 
     def is_fault(self, error: dict[str, Any]) -> bool:
         """Whether the spec itself is wrong where this error is (see docs/specs.md)."""
-        return lint.normalise(error["pointer"]) in self.fault_pointers
+        return bool(self.fault_pointers) and lint.normalise(error["pointer"]) in self.fault_pointers
 
     def text(self, key: str) -> str | None:
         """A string member of the message object (title, summary, description)."""
