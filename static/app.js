@@ -1,7 +1,7 @@
 // The live view: wires the stream, the list, the filters, the detail and the overview.
 
 import { Detail } from "./js/detail.js";
-import { byId, h } from "./js/dom.js";
+import { byId, h, setHidden, setText } from "./js/dom.js";
 import { count } from "./js/format.js";
 import { bindKeys } from "./js/keys.js";
 import { VirtualList } from "./js/list.js";
@@ -88,16 +88,6 @@ function flush() {
 function redraw() {
   list.setItems(app.model.items, 0, app.follow);
   updateCounts();
-}
-
-/** Change an element's text only when it differs (each change costs a layout). */
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
-
-/** Show or hide an element; setting hidden again, even to the same value, restyles it. */
-function setHidden(el, hidden) {
-  if (el.hidden !== hidden) el.hidden = hidden;
 }
 
 function updateCounts() {

@@ -26,6 +26,25 @@ export function byId(id) {
   return el;
 }
 
+/**
+ * Set an element's text (and title) only where it changed, changing its one text node in
+ * place where it can: each change costs a restyle and a layout, and a burst redraws often.
+ */
+export function setText(el, text, title = null) {
+  const node = el.firstChild;
+  if (node && node === el.lastChild && node.nodeType === Node.TEXT_NODE) {
+    if (node.data !== text) node.data = text;
+  } else if (el.textContent !== text) {
+    el.textContent = text;
+  }
+  if (title !== null && el.title !== title) el.title = title;
+}
+
+/** Show or hide an element; setting hidden again, even to the same value, restyles it. */
+export function setHidden(el, hidden) {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
 /** A link only for http(s) URLs; anything else (javascript:, data:) comes back as text. */
 export function safeLink(url, text) {
   let parsed = null;

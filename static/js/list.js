@@ -1,6 +1,6 @@
 // The virtualised message list: fixed-height rows, only the visible ones in the DOM.
 
-import { h } from "./dom.js";
+import { h, setHidden, setText } from "./dom.js";
 import { localTime, statusClass, utcTitle } from "./format.js";
 
 export const ROW_HEIGHT = 30;
@@ -82,7 +82,7 @@ export class VirtualList {
         this.bySeq.set(m.seq, row);
       }
       if (row._m !== m) fill(row, m);
-      if (row.hidden) row.hidden = false;
+      setHidden(row, false);
       if (row._index !== index) {
         row._index = index;
         row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
@@ -171,17 +171,6 @@ function cell(className) {
   return h("div", { class: `cell ${className}`, role: "gridcell" });
 }
 
-/** Set an element's text (and title), changing its one text node in place where it can. */
-function setText(el, text, title = null) {
-  const node = el.firstChild;
-  if (node && node === el.lastChild && node.nodeType === Node.TEXT_NODE) {
-    if (node.data !== text) node.data = text;
-  } else {
-    el.textContent = text;
-  }
-  if (title !== null && el.title !== title) el.title = title;
-}
-
 /** Person chips, reusing the row's chip elements (most messages name one person). */
 function fillPeople(host, ids) {
   const chips = host.children;
@@ -222,5 +211,5 @@ function fill(row, m) {
   setText(c.badge, m.status, m.truncated ? "Large message: shown truncated in the list" : "");
   const errors = m.validation && m.validation.errors ? m.validation.errors.length : 0;
   if (errors) setText(c.errors, String(errors), `${errors} error(s)`);
-  if (c.errors.hidden !== !errors) c.errors.hidden = !errors;
+  setHidden(c.errors, !errors);
 }
