@@ -201,13 +201,7 @@ def _named(found: tuple[tuple[str, str], ...],
            info: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """``found`` plus the well-known members of additionalInformation, in a stable order."""
     hits = _PERSON_KEY_NAMES.intersection(info)  # in C: most events name one or none
-    if len(hits) == 1:
-        (key,) = hits
-        value = info[key]
-        if value and type(value) is str and (pair := (_PERSON_KEYS[key], value)) not in found:
-            found += (pair,)
-        return found
-    for key in sorted(hits, key=_PERSON_KEY_RANK.__getitem__):
+    for key in hits if len(hits) < 2 else sorted(hits, key=_PERSON_KEY_RANK.__getitem__):
         value = info[key]
         if value and type(value) is str and (pair := (_PERSON_KEYS[key], value)) not in found:
             found += (pair,)
@@ -280,6 +274,6 @@ def from_sqs(sqs_message: dict[str, Any], source: str, judge: Judge,
     if verdict is None:  # it breaks a schema, or has no spec: explain, without parsing again
         return _judged(raw, jsontext.ParseResult(value), message_id, source, attributes,
                        judge, published, shape, received_at)
-    return Message(message_id, source, raw, attributes.get("eventType") or intern(
+    return Message(message_id, source, raw, attributes.get("eventType") or share(
         value["eventType"]), attributes, received_at or time.time(), published, shape,
         _identifiers_of_valid(value), verdict, 0, None)
