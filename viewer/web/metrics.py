@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app
 
 from viewer import __version__
+from viewer.core import OTHER_TYPES
 
 bp = Blueprint("metrics", __name__)
 
@@ -61,7 +62,7 @@ def _capped_types(received: Counter[tuple[str, str | None, str]]
     kept = {t for t, _ in by_type.most_common(MAX_EVENT_TYPES)}
     out = Counter[tuple[str, str]]()
     for (source, event_type, _), n in received.items():
-        label = (event_type or "none") if event_type in kept else "other"
+        label = (event_type or "none") if event_type in kept else OTHER_TYPES
         out[(source, label)] += n
     return out
 
