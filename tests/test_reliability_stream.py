@@ -122,3 +122,23 @@ def test_a_stalled_client_falls_behind_and_resyncs_without_holding_anyone_up(
     seen += sorted(m["seq"] for m in reset["payload"]["messages"])
     assert seen == list(range(1, viewer.store.last_seq + 1))  # each exactly once
     stalled.close()
+
+
+def test_closing_on_a_peer_that_never_answers_still_ends_the_connection_threads(
+        live, app_factory):
+    """Shutdown closes every socket; a peer that neither answers the close nor hangs up must
+    not leave the connection's reader asleep for good, holding the hub and the buffer."""
+    server = live(app=app_factory())
+    hub = server.app.extensions["viewer.hub"]
+    before = set(threading.enumerate())
+    silent = RawWs(server.url)  # it never reads again, so it never answers our close
+    silent.subscribe()
+    wait_until(lambda: len(hub.clients) == 1 and all(c.filter for c in hub.clients),
+               message="the silent client subscribed")
+    readers = [t for t in set(threading.enumerate()) - before if t.name == "ws-reader"]
+    assert len(readers) == 1
+    server.stop()  # the server closes first, as at shutdown
+    wait_until(lambda: not readers[0].is_alive(), timeout=10,
+               message="the reader of a closed connection to end")
+    assert not hub.clients
+    silent.close()

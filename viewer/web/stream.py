@@ -27,6 +27,12 @@ bp = Blueprint("stream", __name__)
 sock = Sock()
 
 _CLOSE = object()
+# How long a reader waits for a frame before it looks again at whether its connection has
+# ended. simple_websocket wakes a waiting ``receive()`` when the peer closes, but not always
+# when we close first (a peer that never answers the close, or its reader thread stopping
+# between two reads), and a reader asleep for good would keep the hub, and through it the
+# whole buffer, alive.
+READER_WAKE = 1.0
 
 
 def frame(kind: str, payload: Any) -> bytes:
@@ -188,7 +194,7 @@ def _reader(ws: Any, hub: Hub, client: Client, done: threading.Event) -> None:
     """Reads the client's frames; a bad frame gets an error frame, never a dead thread."""
     try:
         while not done.is_set():
-            text = ws.receive()
+            text = ws.receive(timeout=READER_WAKE)
             if text is None:
                 continue
             try:
@@ -244,6 +250,7 @@ def websocket(ws: Any) -> None:
             ws.close()
         except Exception:  # noqa: S110 - already closed by the peer
             pass
+        reader.join(2 * READER_WAKE)  # the connection ends with both its threads
 
 
 def init_app(app: Flask) -> None:
