@@ -230,6 +230,17 @@ def test_falling_behind_resubscribes_without_gaps(serve, probe):
     assert behind, "the burst never overflowed the outbox: the test proved nothing"
 
 
+def test_the_header_rate_is_the_servers(serve, probe):
+    served = serve()
+    at = time.time()
+    served.viewer.store.created_at = at - 600  # as if running for ten minutes
+    for i in range(60):  # four a second over the last 15 s
+        feed(served.viewer, envelope_event(), received_at=at - 15 + i / 4)
+    page = probe.open(served)
+    # 60 in the last 30 s: 2.0, however the 10 s buckets of the chart fall.
+    expect(page.locator("#rate-now")).to_have_text("2.0 msg/s")
+
+
 def test_a_restarted_server_with_a_new_buffer_starts_afresh(serve, probe):
     first = serve()
     for _ in range(5):

@@ -7,9 +7,16 @@ import io
 import json
 
 import orjson
+import pytest
 
 from tests.browser import envelope_event, feed
-from viewer.web.overview import BUCKETS
+from viewer.filters import Filter
+from viewer.message import now
+from viewer.sns import build_message
+from viewer.specs.registry import SpecRegistry
+from viewer.store.memory import MemoryStore
+from viewer.validation import Judge
+from viewer.web.overview import BUCKETS, RATE_MIN_SPAN, overview_of
 
 
 def client(app_factory, **config):
@@ -36,6 +43,71 @@ def test_overview_counts_rate_and_types(app_factory):
     assert sum(types["a.two"]["spark"]) == 2 and len(types["a.two"]["spark"]) == BUCKETS
     assert body["sources"] == ["domain-events", "other"]
     assert body["stats"]["size"] == 5
+
+
+def per_second(viewer, at: float) -> float:
+    store = viewer.store
+    recent, _ = store.query(Filter(), limit=None)
+    return overview_of(recent, store.type_counts(), {}, Filter(), at,
+                       store.complete_since())["perSecond"]
+
+
+def test_the_rate_counts_the_last_30_seconds_when_all_of_them_are_in_the_buffer(app_factory):
+    _, viewer, _ = client(app_factory)
+    at = now()
+    viewer.store.created_at = at - 600  # running for ten minutes
+    for ago in range(0, 120):  # two a second for a minute: 60 of them in the last 30 s
+        feed(viewer, envelope_event("a.one"), received_at=at - 59.75 + ago / 2)
+    assert per_second(viewer, at) == 2.0
+
+
+def test_the_rate_after_a_start_counts_only_the_time_since(app_factory):
+    # Twelve seconds after a start, at two a second: 2.0, not the 0.8 that the last 30 s
+    # (18 of them from before the start) would give.
+    _, viewer, _ = client(app_factory)
+    at = now()
+    viewer.store.created_at = at - 12
+    for i in range(24):
+        feed(viewer, envelope_event("a.one"), received_at=at - 12 + (i + 1) / 2)
+    assert per_second(viewer, at) == 2.0
+    # The first message after a start is not a burst: never fewer than 5 s counted.
+    _, fresh, _ = client(app_factory)
+    fresh.store.created_at = at - 0.5
+    feed(fresh, envelope_event("a.one"), received_at=at - 0.1)
+    assert per_second(fresh, at) == 1 / RATE_MIN_SPAN
+
+
+def test_the_rate_of_a_buffer_that_evicts_counts_from_its_oldest_message(app_factory):
+    # A 40-message buffer at ten a second holds 4 s: the rate is over those 4 s (and at
+    # least RATE_MIN_SPAN), not over 30 s of which it holds a seventh.
+    _, viewer, _ = client(app_factory, BUFFER_SIZE=40)
+    at = now()
+    viewer.store.created_at = at - 600
+    for i in range(100):
+        feed(viewer, envelope_event("a.one"), received_at=at - 10 + i / 10)
+    assert viewer.store.evicted == 60
+    assert viewer.store.complete_since() == pytest.approx(at - 4)
+    assert per_second(viewer, at) == 40 / RATE_MIN_SPAN
+
+
+def test_a_store_given_older_messages_counts_from_the_oldest():
+    # A replica given a shared store's history holds every message since the oldest.
+    store = MemoryStore(10)
+    assert store.complete_since() == store.created_at
+    store.put(build_message('{"eventType": "x"}', "m-1", "shared", {}, Judge(SpecRegistry()),
+                            received_at=store.created_at - 100))
+    assert store.complete_since() == store.created_at - 100
+
+
+def test_the_overview_serves_the_rate_since_the_viewer_started(app_factory):
+    before = now()
+    _, viewer, c = client(app_factory)
+    for _ in range(3):
+        feed(viewer, envelope_event("a.one"))
+    body = c.get("/api/overview").get_json()
+    after = now()
+    # Three messages in the few seconds since the start (the old header read 0.1 msg/s).
+    assert 3 / max(after - before, RATE_MIN_SPAN) <= body["perSecond"] <= 3 / RATE_MIN_SPAN
 
 
 def test_overview_rejects_a_bad_filter(app_factory):

@@ -49,8 +49,7 @@ export function drawRate(canvas, overview) {
       ctx.fillRect(x, height - scale(b.invalid), bar, Math.max(1, scale(b.invalid)));
     }
   });
-  const full = rate.slice(-4, -1); // the newest bucket is still filling
-  const perSecond = full.reduce((n, b) => n + b.count, 0) / (full.length * overview.bucketSeconds || 1);
+  const perSecond = overview.perSecond; // the server's: it knows since when it counted
   const invalid = rate.reduce((n, b) => n + b.invalid, 0);
   byId("rate-now").textContent = `${perSecond.toFixed(1)} msg/s`;
   const bad = byId("rate-invalid");

@@ -12,7 +12,7 @@ from operator import attrgetter, methodcaller
 from typing import Any
 
 from viewer.filters import Filter
-from viewer.message import Message, Validation, iso_utc
+from viewer.message import Message, Validation, iso_utc, now
 
 Listener = Callable[[str, Any], None]
 
@@ -79,6 +79,7 @@ class MemoryStore:
         self.last_seq = 0
         self.duplicates = 0
         self.evicted = 0
+        self.created_at = now()
 
     # -- writing -------------------------------------------------------------------------
 
@@ -287,6 +288,17 @@ class MemoryStore:
             for t, s in self._by_type.items():
                 out[t] = (len(s), Counter(m.validation.status for m in s))
             return out
+
+    def complete_since(self) -> float:
+        """Since when the buffer holds every message it was given: since it was made, or an
+        older message's arrival (one from a shared store), or, once it has evicted, its
+        oldest message's arrival. A rate counted over a span that starts earlier would be
+        too low."""
+        with self.lock:
+            oldest = self._all[0].received_at if self._all else None
+            if self.evicted and oldest is not None:
+                return oldest
+            return self.created_at if oldest is None else min(self.created_at, oldest)
 
     def stats(self) -> dict[str, Any]:
         """Size, seq and status counts."""

@@ -24,6 +24,11 @@ bp = Blueprint("overview", __name__, url_prefix="/api")
 
 BUCKET_SECONDS = 10
 BUCKETS = 60  # ten minutes of 10 s buckets
+# The header's "msg/s": arrivals over the last 30 s, or over the time since the buffer began
+# holding every arrival when that is shorter; never over less than 5 s, so the first
+# message after a start does not read as a burst.
+RATE_WINDOW = 30.0
+RATE_MIN_SPAN = 5.0
 BAD = (INVALID, UNPARSEABLE)
 FORMATS = {
     "json": ("application/json", "json"),
@@ -43,16 +48,24 @@ def bad_filter(exc: FilterError) -> Response:
 
 
 def overview_of(messages: Iterable[Message], types: dict[str | None, Any],
-                last_seen: dict[str | None, str], flt: Filter, at: float) -> dict[str, Any]:
-    """Rate buckets (all traffic and the filter's share) and per event type counts.
+                last_seen: dict[str | None, str], flt: Filter, at: float,
+                complete_since: float | None = None) -> dict[str, Any]:
+    """Rate buckets (all traffic and the filter's share), the current rate and per event
+    type counts.
 
     ``messages`` are the buffered messages received in the window, ``types`` the store's
-    ``type_counts()`` (the whole buffer), ``at`` the current time.
+    ``type_counts()`` (the whole buffer), ``at`` the current time, ``complete_since`` the
+    store's ``complete_since()`` (None: the whole rate window is complete).
     """
     first = (math.floor(at / BUCKET_SECONDS) - BUCKETS + 1) * BUCKET_SECONDS
     rate = [{"count": 0, "invalid": 0, "matching": 0} for _ in range(BUCKETS)]
     sparks: dict[str | None, list[int]] = {}
+    rate_from = at - RATE_WINDOW if complete_since is None \
+        else max(at - RATE_WINDOW, complete_since)
+    lately = 0
     for m in messages:
+        if m.received_at >= rate_from:
+            lately += 1
         i = int((m.received_at - first) // BUCKET_SECONDS)
         if not 0 <= i < BUCKETS:
             continue
@@ -75,8 +88,10 @@ def overview_of(messages: Iterable[Message], types: dict[str | None, Any],
             "spark": sparks.get(event_type, [0] * BUCKETS),
         })
     rows.sort(key=lambda r: (r["eventType"] is None, r["eventType"] or ""))
+    per_second = lately / max(at - rate_from, RATE_MIN_SPAN)
     return {"bucketSeconds": BUCKET_SECONDS, "start": iso_utc(first), "startEpoch": first,
-            "now": iso_utc(at), "rate": rate, "types": rows}
+            "now": iso_utc(at), "rate": rate, "perSecond": round(per_second, 2),
+            "types": rows}
 
 
 @bp.get("/overview")
@@ -88,7 +103,8 @@ def overview() -> Response:
     since = (math.floor(at / BUCKET_SECONDS) - BUCKETS + 1) * BUCKET_SECONDS
     recent, _ = store.query(Filter(since=since), limit=None)
     last_seen = {row["eventType"]: row["lastSeenAt"] for row in store.event_types()}
-    body = overview_of(recent, store.type_counts(), last_seen, flt, at)
+    body = overview_of(recent, store.type_counts(), last_seen, flt, at,
+                       store.complete_since())
     body["sources"] = sorted({m.source for m in recent})
     body["stats"] = store.stats()
     return json_response(orjson.dumps(body))
