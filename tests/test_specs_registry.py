@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,71 @@ def test_curated_beats_auto_and_disagreement_is_reported(tmp_path):
     errors = verdict(reg, body).errors
     assert [(e["schema"], e["pointer"], e["keyword"]) for e in errors] == [
         ("spec", "/additionalInformation/id", "type")]
+
+
+@pytest.mark.timeout(60)
+def test_disagreement_is_found_through_refs_and_a_recursive_schema_ends(tmp_path):
+    # The auto spec reaches its types through definitions, and refers back to itself.
+    write(tmp_path, "spec/auto/a.yaml", """
+        name: x.y.z
+        payload:
+          type: object
+          definitions:
+            info:
+              type: object
+              properties:
+                id: {type: string}
+                parent: {$ref: "#"}
+                child: {$ref: "#"}
+          properties:
+            eventType: {type: string, const: x.y.z}
+            additionalInformation: {$ref: "#/definitions/info"}
+    """)
+    write(tmp_path, "spec/schemas/a.yaml", spec_yaml("x.y.z", {"id": {"type": "integer"}}))
+    reg = registry(tmp_path)
+    auto = [s for s in reg.index.specs if s.origin == "auto"][0]
+    assert [f.code for f in auto.findings] == ["duplicate-disagrees"]
+    assert "/additionalInformation/id" in auto.findings[0].message
+
+
+@pytest.mark.timeout(60)
+def test_a_spec_whose_refs_double_at_every_step_is_compared_without_hanging(tmp_path):
+    # d25 uses d24 twice, which uses d23 twice...: 2^25 paths, no recursion.
+    definitions = {"d0": {"type": "string"}}
+    for i in range(1, 26):
+        definitions[f"d{i}"] = {"type": "object", "properties": {
+            "a": {"$ref": f"#/definitions/d{i - 1}"}, "b": {"$ref": f"#/definitions/d{i - 1}"}}}
+    payload = {"type": "object", "definitions": definitions, "properties": {
+        "eventType": {"type": "string", "const": "x.y.z"},
+        "additionalInformation": {"$ref": "#/definitions/d25"}}}
+    write(tmp_path, "spec/auto/a.yaml", json.dumps({"name": "x.y.z", "payload": payload}))
+    write(tmp_path, "spec/schemas/a.yaml", spec_yaml("x.y.z", {"a": {"type": "string"}}))
+    reg = registry(tmp_path)
+    auto = [s for s in reg.index.specs if s.origin == "auto"][0]
+    assert [f.code for f in auto.findings] == ["duplicate-disagrees"]  # /a: object vs string
+
+
+@pytest.mark.timeout(60)
+def test_a_tree_schema_gets_an_example_without_unrolling_its_branches(tmp_path):
+    # Two self-references per node: unrolled to the depth limit, 2^64 nodes.
+    write(tmp_path, "spec/schemas/tree.yaml", """
+        name: x.tree.grown
+        payload:
+          type: object
+          definitions:
+            node:
+              type: object
+              properties:
+                label: {type: string, example: root}
+                left: {$ref: "#/definitions/node"}
+                right: {$ref: "#/definitions/node"}
+          properties:
+            eventType: {type: string, const: x.tree.grown}
+            additionalInformation: {$ref: "#/definitions/node"}
+    """)
+    spec = registry(tmp_path).lookup("x.tree.grown")
+    assert spec.example == {"eventType": "x.tree.grown",
+                            "additionalInformation": {"label": "root"}}
 
 
 def test_same_origin_duplicates_first_path_wins(tmp_path):

@@ -265,44 +265,62 @@ def _short(text: str) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-def example_of(schema: Any, root: Any = None, depth: int = 0) -> Any:
-    """The spec's own example: example, examples[0], const, default, enum[0], recursively."""
+# Schema nodes example_of visits at most: $refs can make a few lines of schema expand
+# exponentially (each definition using the one before it twice) without ever repeating.
+EXAMPLE_BUDGET = 10_000
+
+
+def example_of(schema: Any, root: Any = None) -> Any:
+    """The spec's own example: example, examples[0], const, default, enum[0], recursively.
+
+    A ``$ref`` back into a schema it is already inside gives nothing (a tree's ``children``
+    are left out, not unrolled), and a spec that would take more than ``EXAMPLE_BUDGET``
+    nodes gets an example cut short there.
+    """
     root = schema if root is None else root
-    if not isinstance(schema, dict) or depth > MAX_DEPTH:
-        return MISSING
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/"):
-        try:
-            target = _get(root, tuple(p.replace("~1", "/").replace("~0", "~")
-                                      for p in ref[2:].split("/")))
-        except (KeyError, IndexError, TypeError):
+    budget = [EXAMPLE_BUDGET]
+
+    def build(node: Any, depth: int, inside: frozenset[int]) -> Any:
+        budget[0] -= 1
+        if not isinstance(node, dict) or depth > MAX_DEPTH or budget[0] < 0:
             return MISSING
-        return example_of(target, root, depth + 1)
-    if "example" in schema:
-        return schema["example"]
-    if isinstance(schema.get("examples"), list) and schema["examples"]:
-        return schema["examples"][0]
-    for key in ("const", "default"):
-        if key in schema:
-            return schema[key]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][0]
-    props = schema.get("properties")
-    if isinstance(props, dict):
-        built = {}
-        for name, sub in props.items():
-            value = example_of(sub, root, depth + 1)
-            if value is not MISSING:
-                built[name] = value
-        return built
-    items = schema.get("items")
-    if isinstance(items, list):
-        values = [example_of(s, root, depth + 1) for s in items]
-        return values[:values.index(MISSING)] if MISSING in values else values
-    if isinstance(items, dict):
-        value = example_of(items, root, depth + 1)
-        return MISSING if value is MISSING else [value]
-    return MISSING
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            try:
+                target = _get(root, tuple(p.replace("~1", "/").replace("~0", "~")
+                                          for p in ref[2:].split("/")))
+            except (KeyError, IndexError, TypeError):
+                return MISSING
+            if id(target) in inside:
+                return MISSING
+            return build(target, depth + 1, inside | {id(target)})
+        if "example" in node:
+            return node["example"]
+        if isinstance(node.get("examples"), list) and node["examples"]:
+            return node["examples"][0]
+        for key in ("const", "default"):
+            if key in node:
+                return node[key]
+        if isinstance(node.get("enum"), list) and node["enum"]:
+            return node["enum"][0]
+        props = node.get("properties")
+        if isinstance(props, dict):
+            built = {}
+            for name, sub in props.items():
+                value = build(sub, depth + 1, inside)
+                if value is not MISSING:
+                    built[name] = value
+            return built
+        items = node.get("items")
+        if isinstance(items, list):
+            values = [build(s, depth + 1, inside) for s in items]
+            return values[:values.index(MISSING)] if MISSING in values else values
+        if isinstance(items, dict):
+            value = build(items, depth + 1, inside)
+            return MISSING if value is MISSING else [value]
+        return MISSING
+
+    return build(schema, 0, frozenset({id(root)}))
 
 
 def _contradictions(payload: Any, file: str) -> tuple[list[Finding], set[str]]:

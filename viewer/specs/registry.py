@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -125,18 +126,36 @@ def compile_spec(source: SpecSource, envelope: CompiledSchema) -> Spec:
                 findings=findings, overrides=tuple(source.overrides))
 
 
+# Schema nodes _shape visits at most: $refs can make a schema of a few lines expand
+# exponentially without repeating (each definition using the one before it twice).
+_SHAPE_BUDGET = 20_000
+
+
 def _shape(payload: Any) -> dict[str, Any]:
-    """Declared type and const of every instance location, to compare two specs."""
+    """Declared type and const of every instance location, to compare two specs.
+
+    Local ``$ref``s are followed (the target constrains the referring location), except
+    into a target already being walked on the way there: a recursive schema is walked once.
+    Breadth first, so a budget cut leaves out the deepest places, not a whole branch.
+    """
     out: dict[str, Any] = {}
-    stack: list[tuple[tuple[Any, ...], Any]] = [((), payload)]
-    while stack:
-        at, node = stack.pop()
+    queue: deque[tuple[tuple[Any, ...], Any, frozenset[int]]] = deque(
+        [((), payload, frozenset({id(payload)}))])
+    budget = _SHAPE_BUDGET
+    while queue and budget:
+        budget -= 1
+        at, node, inside = queue.popleft()
+        if isinstance(node, dict) and "$ref" in node:
+            node = lint.deref(node, payload)  # draft-07: what sits beside $ref is ignored
+            if id(node) in inside:
+                continue
+            inside = inside | {id(node)}
         if not isinstance(node, dict) or len(at) > 64:
             continue
         where = lint.instance_pointer(at)
         if where is not None and ("type" in node or "const" in node):
             out[where] = (json.dumps(node.get("type")), json.dumps(node.get("const")))
-        stack.extend(lint.subschemas(node, at))
+        queue.extend((sub_at, sub, inside) for sub_at, sub in lint.subschemas(node, at))
     return out
 
 
