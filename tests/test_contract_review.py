@@ -82,7 +82,9 @@ def test_broken_refs_and_regexes_never_crash_the_judge(tmp_path, http_hits):
         assert spec.is_fault({"pointer": "/additionalInformation/k"})
 
 
+@pytest.mark.timeout(60)
 def test_recursive_refs_load_and_judge(tmp_path):
+    # Two self-references a node: unrolled to the depth limit, that was 2^64 nodes to walk.
     write(tmp_path, "spec/schemas/tree.yaml", """
         name: tree.grown
         payload:
@@ -91,13 +93,16 @@ def test_recursive_refs_load_and_judge(tmp_path):
             node:
               type: object
               properties:
-                size: {type: integer}
+                size: {type: integer, example: 3}
                 child: {$ref: '#/definitions/node'}
+                sibling: {$ref: '#/definitions/node'}
           properties:
             additionalInformation: {$ref: '#/definitions/node'}
     """)
     reg = registry(tmp_path)
-    assert reg.lookup("tree.grown").findings == []
+    spec = reg.lookup("tree.grown")
+    assert spec.findings == []
+    assert spec.example == {"additionalInformation": {"size": 3}}  # the recursion left out
     deep = {"child": {"child": {"size": "big"}}}
     errors = verdict(reg, event("tree.grown", additionalInformation=deep)).errors
     assert [e["pointer"] for e in errors] == ["/additionalInformation/child/child/size"]
