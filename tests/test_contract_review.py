@@ -99,10 +99,24 @@ def test_recursive_refs_load_and_judge(tmp_path):
           properties:
             additionalInformation: {$ref: '#/definitions/node'}
     """)
+    # The same tree with its node written in place: a $ref back to a schema reached
+    # through properties is recursion too.
+    write(tmp_path, "spec/schemas/inline.yaml", """
+        name: tree.inline
+        payload:
+          type: object
+          properties:
+            additionalInformation:
+              type: object
+              properties:
+                size: {type: integer, example: 3}
+                child: {$ref: '#/properties/additionalInformation'}
+    """)
     reg = registry(tmp_path)
     spec = reg.lookup("tree.grown")
     assert spec.findings == []
-    assert spec.example == {"additionalInformation": {"size": 3}}  # the recursion left out
+    for name in ("tree.grown", "tree.inline"):  # the recursion left out, never unrolled
+        assert reg.lookup(name).example == {"additionalInformation": {"size": 3}}
     deep = {"child": {"child": {"size": "big"}}}
     errors = verdict(reg, event("tree.grown", additionalInformation=deep)).errors
     assert [e["pointer"] for e in errors] == ["/additionalInformation/child/child/size"]

@@ -49,7 +49,8 @@ export function drawRate(canvas, overview) {
       ctx.fillRect(x, height - scale(b.invalid), bar, Math.max(1, scale(b.invalid)));
     }
   });
-  const perSecond = overview.perSecond; // the server's: it knows since when it counted
+  // The server's: it knows since when it counted (0 from a replica that predates it).
+  const perSecond = overview.perSecond ?? 0;
   const invalid = rate.reduce((n, b) => n + b.invalid, 0);
   byId("rate-now").textContent = `${perSecond.toFixed(1)} msg/s`;
   const bad = byId("rate-invalid");

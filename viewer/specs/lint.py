@@ -275,7 +275,8 @@ def example_of(schema: Any, root: Any = None) -> Any:
 
     A ``$ref`` back into a schema it is already inside gives nothing (a tree's ``children``
     are left out, not unrolled), and a spec that would take more than ``EXAMPLE_BUDGET``
-    nodes gets an example cut short there.
+    nodes gets none: a cut example could break its own schema (``minItems``) and be
+    reported as the spec's fault.
     """
     root = schema if root is None else root
     budget = [EXAMPLE_BUDGET]
@@ -293,7 +294,8 @@ def example_of(schema: Any, root: Any = None) -> Any:
                 return MISSING
             if id(target) in inside:
                 return MISSING
-            return build(target, depth + 1, inside | {id(target)})
+            return build(target, depth + 1, inside)
+        inside = inside | {id(node)}  # every schema on the way down, however reached
         if "example" in node:
             return node["example"]
         if isinstance(node.get("examples"), list) and node["examples"]:
@@ -320,7 +322,8 @@ def example_of(schema: Any, root: Any = None) -> Any:
             return MISSING if value is MISSING else [value]
         return MISSING
 
-    return build(schema, 0, frozenset({id(root)}))
+    example = build(schema, 0, frozenset({id(root)}))
+    return MISSING if budget[0] < 0 else example
 
 
 def _contradictions(payload: Any, file: str) -> tuple[list[Finding], set[str]]:

@@ -140,7 +140,7 @@ def _shape(payload: Any) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     queue: deque[tuple[tuple[Any, ...], Any, frozenset[int]]] = deque(
-        [((), payload, frozenset({id(payload)}))])
+        [((), payload, frozenset())])
     budget = _SHAPE_BUDGET
     while queue and budget:
         budget -= 1
@@ -149,9 +149,9 @@ def _shape(payload: Any) -> dict[str, Any]:
             node = lint.deref(node, payload)  # draft-07: what sits beside $ref is ignored
             if id(node) in inside:
                 continue
-            inside = inside | {id(node)}
         if not isinstance(node, dict) or len(at) > 64:
             continue
+        inside = inside | {id(node)}  # every schema on the way down, however reached
         where = lint.instance_pointer(at)
         if where is not None and ("type" in node or "const" in node):
             out[where] = (json.dumps(node.get("type")), json.dumps(node.get("const")))

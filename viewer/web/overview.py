@@ -64,7 +64,7 @@ def overview_of(messages: Iterable[Message], types: dict[str | None, Any],
         else max(at - RATE_WINDOW, complete_since)
     lately = 0
     for m in messages:
-        if m.received_at >= rate_from:
+        if rate_from <= m.received_at <= at:
             lately += 1
         i = int((m.received_at - first) // BUCKET_SECONDS)
         if not 0 <= i < BUCKETS:
