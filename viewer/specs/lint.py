@@ -285,14 +285,9 @@ def example_of(schema: Any, root: Any = None) -> Any:
         budget[0] -= 1
         if not isinstance(node, dict) or depth > MAX_DEPTH or budget[0] < 0:
             return MISSING
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            try:
-                target = _get(root, tuple(p.replace("~1", "/").replace("~0", "~")
-                                          for p in ref[2:].split("/")))
-            except (KeyError, IndexError, TypeError):
-                return MISSING
-            if id(target) in inside:
+        if "$ref" in node:
+            target = resolve(root, node["$ref"])  # as _shape and the lint read it
+            if target is MISSING or id(target) in inside:
                 return MISSING
             return build(target, depth + 1, inside)
         inside = inside | {id(node)}  # every schema on the way down, however reached
